@@ -1,0 +1,45 @@
+with
+
+audit as (
+    select * from {{ source('governance', 'load_audit') }}
+),
+
+per_entity as (
+    select
+        source_system,
+        entity,
+        count(*) as load_attempts,
+        count(distinct file) as files_seen,
+        sum(case when status = 'loaded' then 1 else 0 end) as files_loaded,
+        sum(case when status = 'rejected' then 1 else 0 end) as files_rejected,
+        sum(case when status = 'duplicate_file' then 1 else 0 end) as files_duplicate,
+        sum(case when status = 'loaded' then rows_in else 0 end) as rows_in,
+        sum(case when status = 'loaded' then rows_loaded else 0 end) as rows_loaded,
+        sum(case when status = 'loaded' then rows_quarantined else 0 end) as rows_quarantined,
+        sum(
+            case when rows_in != rows_loaded + rows_quarantined then 1 else 0 end
+        ) as unreconciled_loads,
+        max(loaded_at) as last_loaded_at
+    from audit
+    group by source_system, entity
+),
+
+final as (
+    select
+        {{ dbt.concat(["source_system", "'.'", "entity"]) }} as source_entity,
+        source_system,
+        entity,
+        load_attempts,
+        files_seen,
+        files_loaded,
+        files_rejected,
+        files_duplicate,
+        rows_in,
+        rows_loaded,
+        rows_quarantined,
+        unreconciled_loads = 0 as is_reconciled,
+        last_loaded_at
+    from per_entity
+)
+
+select * from final

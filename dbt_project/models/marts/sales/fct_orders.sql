@@ -1,0 +1,46 @@
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+),
+
+line_totals as (
+    select
+        order_id,
+        count(*) as line_count,
+        cast(sum(quantity) as bigint) as units,
+        cast(sum(line_amount) as decimal(14, 2)) as lines_amount,
+        cast(sum(discount_amount) as decimal(14, 2)) as discount_amount
+    from order_lines
+    group by order_id
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.order_date,
+        orders.ordered_at,
+        orders.channel,
+        orders.order_status,
+        orders.ship_region_code,
+        orders.currency_code,
+        cast(coalesce(line_totals.line_count, 0) as bigint) as line_count,
+        coalesce(line_totals.units, 0) as units,
+        coalesce(line_totals.lines_amount, 0) as lines_amount,
+        coalesce(line_totals.discount_amount, 0) as discount_amount,
+        orders.subtotal,
+        orders.tax_amount,
+        orders.shipping_fee,
+        orders.order_total,
+        orders.order_status = 'cancelled' as is_cancelled
+    from orders
+    left join line_totals
+        on orders.order_id = line_totals.order_id
+)
+
+select * from final

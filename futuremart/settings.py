@@ -1,0 +1,145 @@
+"""The one settings object of the platform, read from the environment with documented defaults.
+
+Every path the platform touches derives from ``FUTUREMART_HOME``; nothing else in the code base reads the
+environment. dbt reads the same warehouse path through ``FUTUREMART_WAREHOUSE_PATH``, which
+:meth:`Settings.dbt_env` exports for every dbt invocation, so dbt and Python never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
+CONTRACTS_DIR = PROJECT_ROOT / "ingestion" / "contracts"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the platform cannot use; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Platform configuration.
+
+    Environment variables (all optional):
+
+    ============================ ==================== ===================================================
+    variable                     default              meaning
+    ============================ ==================== ===================================================
+    ``FUTUREMART_HOME``          ``./data``           data home; relative paths are taken from the
+                                                      project root (the folder holding pyproject.toml)
+    ``FUTUREMART_SEED``          ``42``               seed of the synthetic world (with the scale factor,
+                                                      it fully determines the generated data)
+    ``FUTUREMART_SCALE``         ``1``                scale factor: 1 ≈ 20k customers, 2k products, one
+                                                      year of orders; tests use 0.02
+    ``FUTUREMART_START_DATE``    ``2024-01-01``       first day of generated business activity
+    ``FUTUREMART_END_DATE``      ``2024-12-31``       last day of generated business activity (inclusive)
+    ``FUTUREMART_DBT_THREADS``   ``1``                dbt threads; DuckDB has a single writer
+    ============================ ==================== ===================================================
+    """
+
+    home: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
+    seed: int = 42
+    scale_factor: float = 1.0
+    start_date: dt.date = dt.date(2024, 1, 1)
+    end_date: dt.date = dt.date(2024, 12, 31)
+    dbt_threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.scale_factor <= 0:
+            raise SettingsError(
+                f"FUTUREMART_SCALE must be a positive number, got {self.scale_factor!r} (try 1 or 0.02)."
+            )
+        if self.end_date < self.start_date:
+            raise SettingsError(
+                f"FUTUREMART_END_DATE ({self.end_date}) is before FUTUREMART_START_DATE ({self.start_date})."
+            )
+        if self.seed < 0:
+            raise SettingsError(f"FUTUREMART_SEED must be a non-negative integer, got {self.seed}.")
+        if self.dbt_threads < 1:
+            raise SettingsError(f"FUTUREMART_DBT_THREADS must be at least 1, got {self.dbt_threads}.")
+        object.__setattr__(self, "home", _absolute(Path(self.home)))
+
+    # -- derived locations -------------------------------------------------------------------------
+    @property
+    def landing_dir(self) -> Path:
+        """Landing zone: ``<home>/landing/<source_system>/<entity>/dt=YYYY-MM-DD/``."""
+        return self.home / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse file the pipeline builds."""
+        return self.home / "warehouse" / "futuremart.duckdb"
+
+    @property
+    def truth_dir(self) -> Path:
+        """Ground truth planted by the generator."""
+        return self.home / "truth"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Published reports and validation results."""
+        return self.home / "reports"
+
+    @property
+    def n_days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that ``dbt_project/profiles.yml`` reads."""
+        return {
+            "FUTUREMART_WAREHOUSE_PATH": str(self.warehouse_path),
+            "FUTUREMART_DBT_THREADS": str(self.dbt_threads),
+        }
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given fields replaced (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if home := env.get("FUTUREMART_HOME"):
+            values["home"] = Path(home)
+        if seed := env.get("FUTUREMART_SEED"):
+            values["seed"] = _parse(int, "FUTUREMART_SEED", seed, "a non-negative integer such as 42")
+        if scale := env.get("FUTUREMART_SCALE"):
+            values["scale_factor"] = _parse(float, "FUTUREMART_SCALE", scale, "a positive number such as 1")
+        if start := env.get("FUTUREMART_START_DATE"):
+            values["start_date"] = _parse(dt.date.fromisoformat, "FUTUREMART_START_DATE", start, "YYYY-MM-DD")
+        if end := env.get("FUTUREMART_END_DATE"):
+            values["end_date"] = _parse(dt.date.fromisoformat, "FUTUREMART_END_DATE", end, "YYYY-MM-DD")
+        if threads := env.get("FUTUREMART_DBT_THREADS"):
+            values["dbt_threads"] = _parse(int, "FUTUREMART_DBT_THREADS", threads, "an integer >= 1")
+        return cls(**values)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, str]:
+        """Every setting and derived path, for logs and metadata."""
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out.update(
+            landing_dir=str(self.landing_dir),
+            warehouse_path=str(self.warehouse_path),
+            truth_dir=str(self.truth_dir),
+            reports_dir=str(self.reports_dir),
+        )
+        return out
+
+
+def _absolute(path: Path) -> Path:
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def _parse(convert, name: str, raw: str, expected: str):  # noqa: ANN001, ANN202 - tiny local helper
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not valid: expected {expected}.") from None

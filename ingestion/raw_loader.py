@@ -1,0 +1,372 @@
+"""Load landed extracts into the ``raw`` schema through their contracts, with quarantine and audit.
+
+For each file: read it as text (``ingestion.readers``), type and check every row against the contract in one
+SQL pass, then, in one transaction, replace that file's rows in ``raw.<table>``, its rejects in
+``quarantine.<table>`` (with reasons, file and line) and append a row to ``governance.load_audit``.
+Every load reconciles: ``rows_in = rows_loaded + rows_quarantined``. A file already loaded with the same
+content (by SHA-256, under any path) is skipped, so re-running a load or landing a file twice loads it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.contracts import Column, EntityContract
+from ingestion.readers import LINE_COLUMN, read_extract
+
+FILE_COLUMN = "_source_file"
+
+AUDIT_TABLE = "governance.load_audit"
+_PARTITION = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
+
+
+class SchemaContractError(ValueError):
+    """A landed file lacks a column its contract requires; the file is rejected, nothing is loaded."""
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    file: str
+    partition: str | None
+    status: str  # loaded | skipped_unchanged | duplicate_file | rejected
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    columns_added: tuple[str, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class _PendingFile:
+    file: str
+    partition: str | None
+    digest: str
+    table: pa.Table
+    rows_in: int
+    added: tuple[str, ...]
+    unreadable: list[tuple[str, int | None, str, str]]
+
+
+@dataclass
+class EntityLoad:
+    contract: EntityContract
+    files: list[FileLoad] = field(default_factory=list)
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileLoad]:
+        return [f for f in self.files if f.status == "rejected"]
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in ("raw", "quarantine", "governance"):
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(
+        f"""
+        create table if not exists {AUDIT_TABLE} (
+            load_id varchar not null,
+            run_id varchar,
+            source_system varchar not null,
+            entity varchar not null,
+            partition_date date,
+            file varchar not null,
+            file_sha256 varchar not null,
+            status varchar not null,
+            rows_in bigint not null,
+            rows_loaded bigint not null,
+            rows_quarantined bigint not null,
+            columns_added varchar,
+            message varchar,
+            loaded_at timestamp not null
+        )
+        """
+    )
+
+
+def landed_files(contract: EntityContract, landing_dir: Path) -> list[Path]:
+    """Every landed file of an entity, in partition order."""
+    return sorted((landing_dir / contract.landing_subdir).glob(f"dt=*/{contract.file_name}"))
+
+
+def load_entity(
+    con: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path, run_id: str | None = None
+) -> EntityLoad:
+    """Load every landed file of ``contract``'s entity that is not loaded yet (see :func:`load_files`)."""
+    return load_files(con, contract, landed_files(contract, landing_dir), landing_dir, run_id)
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    contract: EntityContract,
+    paths: list[Path],
+    landing_dir: Path,
+    run_id: str | None = None,
+) -> EntityLoad:
+    """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
+
+    Files whose header lacks a required column are rejected and audited, the others still load; a
+    :class:`SchemaContractError` naming every rejected file is raised afterwards.
+    """
+    ensure_schemas(con)
+    result = EntityLoad(contract)
+    loaded_digests = dict(
+        con.execute(
+            f"select file_sha256, min(file) from {AUDIT_TABLE} where status = 'loaded' "
+            "and source_system = ? and entity = ? group by 1",
+            [contract.source_system, contract.entity],
+        ).fetchall()
+    )
+    batch: list[_PendingFile] = []
+    for path in paths:
+        rel = path.relative_to(landing_dir).as_posix()
+        match = _PARTITION.search(rel)
+        partition = match.group(1) if match else None
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in loaded_digests:
+            same = loaded_digests[digest] == rel
+            outcome = FileLoad(
+                rel,
+                partition,
+                "skipped_unchanged" if same else "duplicate_file",
+                message=f"same content as {loaded_digests[digest]}",
+            )
+            if not same:
+                _audit(con, contract, outcome, digest, run_id)
+            result.files.append(outcome)
+            continue
+        loaded_digests[digest] = rel  # the same content twice in one batch loads once
+        read = read_extract(path, contract.format)
+        header = [c for c in read.table.column_names if c != LINE_COLUMN]
+        missing = [c.name for c in contract.columns if c.required and c.name not in header]
+        if missing:
+            message = (
+                f"{rel}: required column(s) {', '.join(missing)} of contract {contract.source_system}.yml "
+                f"entity '{contract.entity}' missing (file has: {', '.join(header)}). The file stays in "
+                "landing unloaded; fix the export or the contract, then re-run the load."
+            )
+            outcome = FileLoad(rel, partition, "rejected", rows_in=read.rows_in, message=message)
+            _audit(con, contract, outcome, digest, run_id)
+            del loaded_digests[digest]
+            result.files.append(outcome)
+            continue
+        declared = set(contract.column_names)
+        added = tuple(c for c in header if c not in declared)
+        table = read.table
+        for col in contract.columns:  # optional columns absent from this file load as nulls
+            if col.name not in header:
+                table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
+        table = table.append_column(FILE_COLUMN, pa.array([rel] * table.num_rows, pa.string()))
+        unreadable = [(rel, r.line, r.reason, r.text) for r in read.unreadable]
+        batch.append(_PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable))
+
+    if batch:
+        result.files.extend(_load_batch(con, contract, batch, run_id))
+    if result.rejected:
+        raise SchemaContractError("\n".join(f.message for f in result.rejected))
+    return result
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, contract: EntityContract, batch: list[_PendingFile], run_id: str | None
+) -> list[FileLoad]:
+    added = tuple(dict.fromkeys(c for pending in batch for c in pending.added))
+    table = pa.concat_tables([pending.table for pending in batch], promote_options="default")
+    unreadable = [u for pending in batch for u in pending.unreadable]
+    files = [pending.file for pending in batch]
+    load_id = str(uuid.uuid4())
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        _ensure_tables(con, contract, added)
+        con.register("incoming_extract", table)
+        con.execute(_checked_sql(contract, added))
+        con.unregister("incoming_extract")
+        con.execute(f"delete from raw.{contract.raw_table} where _source_file in (select unnest(?))", [files])
+        con.execute(f"delete from quarantine.{contract.raw_table} where _source_file in (select unnest(?))", [files])
+        out_cols = ", ".join(f'"{c}"' for c in (*contract.column_names, *added))
+        con.execute(
+            f"insert into raw.{contract.raw_table} ({out_cols}, _source_file, _source_line, _load_id, _loaded_at) "
+            f"select {out_cols}, {FILE_COLUMN}, {LINE_COLUMN}, ?, ? from checked_extract "
+            f"where len(reasons) = 0 order by {FILE_COLUMN}, {LINE_COLUMN}",
+            [load_id, now],
+        )
+        con.execute(
+            f"insert into quarantine.{contract.raw_table} "
+            f"select {FILE_COLUMN}, {LINE_COLUMN}, array_to_string(reasons, '; '), record, ?, ? "
+            f"from checked_extract where len(reasons) > 0 order by {FILE_COLUMN}, {LINE_COLUMN}",
+            [load_id, now],
+        )
+        if unreadable:
+            con.executemany(
+                f"insert into quarantine.{contract.raw_table} values (?, ?, ?, ?, ?, ?)",
+                [[*u, load_id, now] for u in unreadable],
+            )
+        counts = dict(
+            (f, (ok, bad))
+            for f, ok, bad in con.execute(
+                f"select {FILE_COLUMN}, count(*) filter (where len(reasons) = 0), "
+                f"count(*) filter (where len(reasons) > 0) from checked_extract group by 1"
+            ).fetchall()
+        )
+        outcomes = []
+        for pending in batch:
+            ok, bad = counts.get(pending.file, (0, 0))
+            outcome = FileLoad(
+                pending.file,
+                pending.partition,
+                "loaded",
+                pending.rows_in,
+                ok,
+                bad + len(pending.unreadable),
+                pending.added,
+                message=f"added column(s): {', '.join(pending.added)}" if pending.added else "",
+            )
+            _audit(con, contract, outcome, pending.digest, run_id, load_id=load_id, loaded_at=now)
+            outcomes.append(outcome)
+        con.execute("drop table checked_extract")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return outcomes
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection, contract: EntityContract, added: tuple[str, ...]) -> None:
+    cols = ",\n".join(f'"{c.name}" {c.type}' for c in contract.columns)
+    con.execute(
+        f"""create table if not exists raw.{contract.raw_table} (
+            {cols},
+            _source_file varchar not null,
+            _source_line bigint,
+            _load_id varchar not null,
+            _loaded_at timestamp not null
+        )"""
+    )
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+            [contract.raw_table],
+        ).fetchall()
+    }
+    for name in added:  # schema drift: an added column is kept as text and reported
+        if name not in existing:
+            con.execute(f'alter table raw.{contract.raw_table} add column "{name}" varchar')
+    con.execute(
+        f"""create table if not exists quarantine.{contract.raw_table} (
+            _source_file varchar not null,
+            _source_line bigint,
+            reason varchar not null,
+            record varchar,
+            _load_id varchar not null,
+            quarantined_at timestamp not null
+        )"""
+    )
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _column_checks(col: Column) -> list[str]:
+    raw, typed = f'"{col.name}__raw"', f'"{col.name}"'
+    checks = []
+    if col.required:
+        checks.append(f"case when {raw} is null then 'missing_required: {col.name}' end")
+    if col.type != "varchar":
+        checks.append(
+            f"case when {raw} is not null and {typed} is null then 'malformed: {col.name} is not {col.type}' end"
+        )
+    if col.accepted_values:
+        values = ", ".join(_quote(v) for v in col.accepted_values)
+        checks.append(f"case when {typed} not in ({values}) then 'unexpected_value: {col.name}' end")
+    if col.min is not None:
+        checks.append(f"case when {typed} < {col.min} then 'out_of_range: {col.name} < {col.min}' end")
+    if col.max is not None:
+        checks.append(f"case when {typed} > {col.max} then 'out_of_range: {col.name} > {col.max}' end")
+    return checks
+
+
+def _checked_sql(contract: EntityContract, added: tuple[str, ...]) -> str:
+    """SQL creating ``checked_extract``: typed columns, the raw record as JSON and a list of reasons."""
+    typed = []
+    for col in contract.columns:
+        raw = f"nullif(trim(\"{col.name}\"), '')"
+        typed.append(f'{raw} as "{col.name}__raw"')
+        typed.append(f'try_cast({raw} as {col.type}) as "{col.name}"')
+    typed.extend(f'"{name}"' for name in added)
+    record = ", ".join(f'{_quote(c)}: "{c}"' for c in (*contract.column_names, *added))
+    row_checks = [check for col in contract.columns for check in _column_checks(col)]
+    pk = ", ".join(f'"{c}"' for c in contract.primary_key)
+    all_raw = ", ".join(f'"{c.name}__raw"' for c in contract.columns)
+    return f"""
+        create or replace temp table checked_extract as
+        with typed as (
+            select {FILE_COLUMN}, {LINE_COLUMN}, to_json({{{record}}})::varchar as record, {", ".join(typed)}
+            from incoming_extract
+        ),
+        row_checked as (
+            select *, list_filter([{", ".join(row_checks)}], r -> r is not null) as row_reasons
+            from typed
+        ),
+        keyed as (
+            -- Duplicate keys are judged among rows that pass the row checks: identical copies load once,
+            -- differing rows for one key are all held back because no one can tell which is right.
+            select *,
+                row_number() over (partition by {FILE_COLUMN}, {pk} order by {LINE_COLUMN}) as key_rank,
+                count(distinct md5(concat_ws('|', {all_raw}))) over (partition by {FILE_COLUMN}, {pk}) as key_versions,
+                min({LINE_COLUMN}) over (partition by {FILE_COLUMN}, {pk}) as key_first_line
+            from row_checked
+            where len(row_reasons) = 0
+        )
+        select * exclude (row_reasons), row_reasons as reasons from row_checked where len(row_reasons) > 0
+        union all by name
+        select * exclude (key_rank, key_versions, key_first_line, row_reasons),
+            case
+                when key_versions > 1 then ['duplicate_key_conflict: {"+".join(contract.primary_key)}']
+                when key_rank > 1 then ['duplicate_exact: same as line ' || key_first_line]
+                else []::varchar[]
+            end as reasons
+        from keyed
+    """
+
+
+def _audit(
+    con: duckdb.DuckDBPyConnection,
+    contract: EntityContract,
+    outcome: FileLoad,
+    digest: str,
+    run_id: str | None,
+    *,
+    load_id: str | None = None,
+    loaded_at: dt.datetime | None = None,
+) -> None:
+    con.execute(
+        f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id or str(uuid.uuid4()),
+            run_id,
+            contract.source_system,
+            contract.entity,
+            outcome.partition,
+            outcome.file,
+            digest,
+            outcome.status,
+            outcome.rows_in,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            ", ".join(outcome.columns_added) or None,
+            outcome.message or None,
+            loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ],
+    )

@@ -1,0 +1,1 @@
+"""One module per concern of the code location; ``orchestration.definitions`` assembles them."""

@@ -1,0 +1,128 @@
+"""Generation and landing of the synthetic source extracts, then loading them into ``raw``."""
+
+import json
+
+import dagster as dg
+
+from ingestion.contracts import EntityContract, load_contracts
+from ingestion.landing import land_world
+from ingestion.raw_loader import load_entity
+from ingestion.truth import write_truth
+from ingestion.world import generate_world
+from orchestration.resources import FutureMartResource
+
+OWNER = "team:data-platform"
+WORLD_MANIFEST = "_world.json"
+
+
+def landing_key(contract: EntityContract) -> dg.AssetKey:
+    return dg.AssetKey(["landing", contract.raw_table])
+
+
+def raw_key(contract: EntityContract) -> dg.AssetKey:
+    return dg.AssetKey(["raw", contract.raw_table])
+
+
+class WorldMismatchError(RuntimeError):
+    """The data home already holds a world generated with other settings."""
+
+
+@dg.multi_asset(
+    name="land_source_extracts",
+    specs=[
+        dg.AssetSpec(
+            landing_key(c),
+            description=f"{c.description} Landed as {c.format} under landing/{c.landing_subdir}/dt=*/.",
+            group_name="ingestion",
+            owners=[OWNER],
+            kinds={"python", "file"},
+            metadata={"contract": f"ingestion/contracts/{c.source_system}.yml", "owner_of_source": c.owner},
+        )
+        for c in load_contracts()
+    ]
+    + [
+        dg.AssetSpec(
+            dg.AssetKey(["truth", "ground_truth"]),
+            description="Parameters and aggregates planted by the generator, to grade the warehouse against.",
+            group_name="ingestion",
+            owners=[OWNER],
+            kinds={"python", "file"},
+        )
+    ],
+)
+def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMartResource):
+    """Generate the synthetic retailer for the configured seed and scale and land every extract."""
+    settings = futuremart.settings
+    manifest_path = settings.landing_dir / WORLD_MANIFEST
+    world_id = {
+        "seed": settings.seed,
+        "scale_factor": settings.scale_factor,
+        "start_date": settings.start_date.isoformat(),
+        "end_date": settings.end_date.isoformat(),
+    }
+    if manifest_path.exists() and json.loads(manifest_path.read_text()) != world_id:
+        raise WorldMismatchError(
+            f"{settings.landing_dir} holds a world generated with {manifest_path.read_text().strip()}, not "
+            f"{world_id}. Mixing them would corrupt the warehouse: point FUTUREMART_HOME at a new folder or "
+            "remove the data home (make clean-data)."
+        )
+    world = generate_world(settings)
+    landed = {(e.source_system, e.entity): e for e in land_world(world, settings)}
+    truth_files = write_truth(world, settings)
+    manifest_path.write_text(json.dumps(world_id, sort_keys=True) + "\n")
+    for contract in load_contracts():
+        entity = landed[(contract.source_system, contract.entity)]
+        yield dg.MaterializeResult(
+            asset_key=landing_key(contract),
+            metadata={
+                "rows": entity.rows,
+                "files": entity.files,
+                "path": dg.MetadataValue.path(str(settings.landing_dir / contract.landing_subdir)),
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=dg.AssetKey(["truth", "ground_truth"]),
+        metadata={"files": ", ".join(truth_files), "path": dg.MetadataValue.path(str(settings.truth_dir))},
+    )
+
+
+def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
+    """The asset loading one entity's landed files into ``raw.<system>_<entity>`` through its contract."""
+
+    @dg.asset(
+        key=raw_key(contract),
+        deps=[landing_key(contract)],
+        description=(
+            f"{contract.description} Loaded from landing through the {contract.source_system} contract; "
+            f"rows that break it go to quarantine.{contract.raw_table}, every file to governance.load_audit."
+        ),
+        group_name="raw",
+        owners=[OWNER],
+        kinds={"duckdb", "python"},
+        pool="duckdb_writer",
+        metadata={"primary_key": ", ".join(contract.primary_key), "source_owner": contract.owner},
+    )
+    def _load(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
+        settings = futuremart.settings
+        with futuremart.warehouse() as con:
+            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id)
+            total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
+        statuses: dict[str, int] = {}
+        for f in result.files:
+            statuses[f.status] = statuses.get(f.status, 0) + 1
+        return dg.MaterializeResult(
+            metadata={
+                "files_seen": len(result.files),
+                "files_by_status": json.dumps(statuses, sort_keys=True),
+                "rows_in": result.total("rows_in"),
+                "rows_loaded": result.total("rows_loaded"),
+                "rows_quarantined": result.total("rows_quarantined"),
+                "dagster/row_count": total_rows,
+                "reconciled": result.total("rows_in") == result.total("rows_loaded") + result.total("rows_quarantined"),
+            }
+        )
+
+    return _load
+
+
+raw_assets = [build_raw_asset(c) for c in load_contracts()]

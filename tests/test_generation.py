@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from futuremart.settings import Settings
+from ingestion.landing import cents_to_text, land_world
+from ingestion.truth import write_truth
+from ingestion.world import generate_world
+from tests.conftest import TEST_SCALE, tree_digest
+
+
+def _generate(home: Path, seed: int) -> dict[str, str]:
+    settings = Settings(home=home, seed=seed, scale_factor=TEST_SCALE)
+    world = generate_world(settings)
+    land_world(world, settings)
+    write_truth(world, settings)
+    return tree_digest(home)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate_world(Settings(seed=3, scale_factor=TEST_SCALE))
+
+
+def test_same_seed_and_scale_give_byte_identical_extracts_and_truth(tmp_path: Path):
+    first, second = _generate(tmp_path / "a", 11), _generate(tmp_path / "b", 11)
+    assert len(first) > 100
+    assert first == second
+
+
+def test_another_seed_gives_different_extracts(tmp_path: Path):
+    first, other = _generate(tmp_path / "a", 11), _generate(tmp_path / "b", 12)
+    changed = [path for path in first if first[path] != other.get(path)]
+    assert "pim/products/dt=2024-01-01/products.jsonl" in [p.removeprefix("landing/") for p in changed]
+    assert len(changed) > 0.9 * len(first)
+
+
+def test_scale_factor_multiplies_customers_and_orders():
+    small = generate_world(Settings(seed=1, scale_factor=0.01))
+    double = generate_world(Settings(seed=1, scale_factor=0.02))
+    assert len(double.customers) == 2 * len(small.customers)
+    assert 1.6 < len(double.orders) / len(small.orders) < 2.4
+    assert len(small.products) == len(double.products) == 2000
+
+
+def test_order_amounts_are_consistent(world):
+    lines = world.order_lines.groupby("order_id")["line_amount_cents"].sum()
+    orders = world.orders.set_index("order_id")
+    assert (lines.reindex(orders.index) == orders["subtotal_cents"]).all()
+    total = orders["subtotal_cents"] + orders["tax_cents"] + orders["shipping_fee_cents"]
+    assert (total == orders["order_total_cents"]).all()
+    assert (world.order_lines["line_amount_cents"] >= 0).all()
+
+
+def test_customers_order_only_after_signing_up_and_inside_the_period(world):
+    signup = world.customers.set_index("customer_id")["signed_up_at"]
+    ordered = world.orders.set_index("customer_id")["ordered_at"]
+    assert (ordered.to_numpy() >= signup.reindex(ordered.index).to_numpy()).all()
+    assert ordered.min() >= pd.Timestamp("2024-01-01") and ordered.max() < pd.Timestamp("2025-01-01")
+
+
+def test_orders_follow_the_calendar_weekends_and_black_friday_sell_more(world):
+    daily = world.orders.groupby(world.orders["ordered_at"].dt.date).size()
+    daily.index = pd.to_datetime(daily.index)
+    weekend = daily[daily.index.weekday >= 5].mean()
+    midweek = daily[daily.index.weekday.isin([1, 2])].mean()
+    assert weekend > midweek
+    black_friday_week = daily["2024-11-28":"2024-12-02"].mean()
+    assert black_friday_week > 1.5 * daily["2024-10-01":"2024-10-31"].mean()
+
+
+def test_emails_are_unique_and_identity_pools_do_not_repeat_whole_people(world):
+    assert world.customers["email"].is_unique
+    assert world.customers["customer_id"].is_unique
+
+
+def test_cents_to_text_is_exact():
+    assert list(cents_to_text(np.array([0, 5, 1999, 100000, -250]))) == ["0.00", "0.05", "19.99", "1000.00", "-2.50"]

@@ -1,0 +1,138 @@
+"""The raw loader on hand-made extracts: quarantine reasons, reconciliation, idempotency, schema drift."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.contracts import get_contract
+from ingestion.raw_loader import SchemaContractError, load_entity
+
+ORDERS = get_contract("shop", "orders")
+HEADER = "order_id,customer_id,ordered_at,channel,status,currency,ship_region,subtotal,tax,shipping_fee,order_total"
+GOOD = "O1,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64"
+
+
+def land(landing: Path, day: str, text: str, name: str = "orders.csv") -> Path:
+    path = landing / "shop" / "orders" / f"dt={day}" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def con():
+    with duckdb.connect() as connection:
+        yield connection
+
+
+def audit(con) -> list[tuple]:
+    return con.execute(
+        "select file, status, rows_in, rows_loaded, rows_quarantined from governance.load_audit order by file, status"
+    ).fetchall()
+
+
+def test_each_broken_row_is_quarantined_with_its_reason_file_and_line(tmp_path, con):
+    land(
+        tmp_path,
+        "2024-01-01",
+        "\n".join(
+            [
+                HEADER,
+                GOOD,
+                "O2,,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O4,C1,2024-01-01 10:00:00,fax,paid,USD,NE,-1.00,0.65,4.99,15.64",
+                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O6,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O6,C9,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O7,too,few",
+            ]
+        )
+        + "\n",
+    )
+    result = load_entity(con, ORDERS, tmp_path, run_id="t")
+    assert con.execute("select order_id from raw.shop_orders order by 1").fetchall() == [("O1",), ("O5",)]
+    quarantined = con.execute(
+        "select _source_file, _source_line, reason from quarantine.shop_orders order by _source_line"
+    ).fetchall()
+    file = "shop/orders/dt=2024-01-01/orders.csv"
+    assert quarantined == [
+        (file, 3, "missing_required: customer_id"),
+        (file, 4, "malformed: ordered_at is not timestamp"),
+        (file, 5, "unexpected_value: channel; out_of_range: subtotal < 0"),
+        (file, 7, "duplicate_exact: same as line 6"),
+        (file, 8, "duplicate_key_conflict: order_id"),
+        (file, 9, "duplicate_key_conflict: order_id"),
+        (file, 10, "malformed_row: expected 11 fields, got 3"),
+    ]
+    assert (result.total("rows_in"), result.total("rows_loaded"), result.total("rows_quarantined")) == (9, 2, 7)
+    assert audit(con) == [(file, "loaded", 9, 2, 7)]
+
+
+def test_quarantine_keeps_the_original_record(tmp_path, con):
+    land(tmp_path, "2024-01-01", f"{HEADER}\nO3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64\n")
+    load_entity(con, ORDERS, tmp_path)
+    record = con.execute("select record::json ->> 'ordered_at' from quarantine.shop_orders").fetchone()[0]
+    assert record == "yesterday"
+
+
+def test_reloading_and_landing_the_same_file_twice_load_it_once(tmp_path, con):
+    first = land(tmp_path, "2024-01-01", f"{HEADER}\n{GOOD}\n")
+    load_entity(con, ORDERS, tmp_path)
+    again = load_entity(con, ORDERS, tmp_path)
+    assert [f.status for f in again.files] == ["skipped_unchanged"]
+    copy = land(tmp_path, "2024-01-02", "")
+    shutil.copyfile(first, copy)
+    third = load_entity(con, ORDERS, tmp_path)
+    assert sorted(f.status for f in third.files) == ["duplicate_file", "skipped_unchanged"]
+    assert con.execute("select count(*) from raw.shop_orders").fetchone()[0] == 1
+
+
+def test_a_corrected_file_replaces_its_previous_rows(tmp_path, con):
+    land(tmp_path, "2024-01-01", f"{HEADER}\n{GOOD}\n")
+    load_entity(con, ORDERS, tmp_path)
+    land(tmp_path, "2024-01-01", f"{HEADER}\n{GOOD.replace('web', 'app')}\n")
+    load_entity(con, ORDERS, tmp_path)
+    assert con.execute("select order_id, channel from raw.shop_orders").fetchall() == [("O1", "app")]
+
+
+def test_an_added_column_is_loaded_and_reported(tmp_path, con):
+    land(tmp_path, "2024-01-01", f"{HEADER},gift_wrap\n{GOOD},yes\n")
+    result = load_entity(con, ORDERS, tmp_path)
+    assert result.files[0].columns_added == ("gift_wrap",)
+    assert con.execute("select gift_wrap from raw.shop_orders").fetchall() == [("yes",)]
+
+
+def test_a_missing_required_column_rejects_the_file_with_a_clear_message(tmp_path, con):
+    land(tmp_path, "2024-01-01", f"{HEADER}\n{GOOD}\n")
+    land(tmp_path, "2024-01-02", "order_id,customer_id,ordered_at\nO9,C1,2024-01-02 00:00:00\n")
+    with pytest.raises(SchemaContractError) as err:
+        load_entity(con, ORDERS, tmp_path)
+    message = str(err.value)
+    assert "shop/orders/dt=2024-01-02/orders.csv" in message
+    assert "channel" in message and "shop.yml" in message
+    # The good file still loads; the rejected one stays in landing, audited, and is retried next time.
+    assert con.execute("select count(*) from raw.shop_orders").fetchone()[0] == 1
+    assert ("shop/orders/dt=2024-01-02/orders.csv", "rejected", 1, 0, 0) in audit(con)
+    assert (tmp_path / "shop/orders/dt=2024-01-02/orders.csv").exists()
+
+
+def test_jsonl_extracts_quarantine_lines_that_are_not_json(tmp_path, con):
+    products = get_contract("pim", "products")
+    path = tmp_path / "pim" / "products" / "dt=2024-01-01" / "products.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        '{"product_id": "P1", "sku": "S1", "product_name": "A", "brand": "B", "category_id": "CAT01", '
+        '"list_price": 9.99, "unit_cost": "5.00", "launched_on": "2023-01-01", "is_active": true}\n'
+        "{not json\n"
+    )
+    result = load_entity(con, products, tmp_path)
+    assert con.execute("select product_id, list_price::varchar, is_active from raw.pim_products").fetchall() == [
+        ("P1", "9.99", True)
+    ]
+    line, reason = con.execute("select _source_line, reason from quarantine.pim_products").fetchone()
+    assert line == 2 and reason.startswith("malformed_json")
+    assert result.total("rows_in") == 2

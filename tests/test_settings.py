@@ -1,0 +1,50 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from futuremart.settings import PROJECT_ROOT, Settings, SettingsError
+
+
+def test_defaults_put_everything_under_data():
+    s = Settings.from_env({})
+    assert s.home == PROJECT_ROOT / "data"
+    assert s.warehouse_path == PROJECT_ROOT / "data" / "warehouse" / "futuremart.duckdb"
+    assert s.landing_dir == PROJECT_ROOT / "data" / "landing"
+    assert s.truth_dir == PROJECT_ROOT / "data" / "truth"
+    assert s.reports_dir == PROJECT_ROOT / "data" / "reports"
+    assert (s.seed, s.scale_factor) == (42, 1.0)
+
+
+def test_environment_overrides_and_dbt_sees_the_same_path(tmp_path: Path):
+    s = Settings.from_env(
+        {
+            "FUTUREMART_HOME": str(tmp_path),
+            "FUTUREMART_SEED": "9",
+            "FUTUREMART_SCALE": "0.5",
+            "FUTUREMART_START_DATE": "2023-02-01",
+            "FUTUREMART_END_DATE": "2023-03-01",
+        }
+    )
+    assert s.home == tmp_path and s.seed == 9 and s.scale_factor == 0.5
+    assert (s.start_date, s.end_date, s.n_days) == (dt.date(2023, 2, 1), dt.date(2023, 3, 1), 29)
+    assert s.dbt_env()["FUTUREMART_WAREHOUSE_PATH"] == str(tmp_path / "warehouse" / "futuremart.duckdb")
+
+
+def test_relative_home_is_taken_from_the_project_root():
+    assert Settings.from_env({"FUTUREMART_HOME": "elsewhere"}).home == PROJECT_ROOT / "elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"FUTUREMART_SCALE": "big"}, "FUTUREMART_SCALE='big' is not valid"),
+        ({"FUTUREMART_SCALE": "0"}, "FUTUREMART_SCALE must be a positive number"),
+        ({"FUTUREMART_SEED": "-1"}, "FUTUREMART_SEED must be a non-negative integer"),
+        ({"FUTUREMART_START_DATE": "01/02/2024"}, "expected YYYY-MM-DD"),
+        ({"FUTUREMART_START_DATE": "2024-05-01", "FUTUREMART_END_DATE": "2024-04-01"}, "is before"),
+    ],
+)
+def test_bad_settings_fail_with_a_message_naming_the_variable(env, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
