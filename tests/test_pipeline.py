@@ -120,9 +120,18 @@ def test_the_published_warehouse_opens_read_only_in_the_duckdb_cli(built):
     cli = shutil.which("duckdb", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert cli, "duckdb-cli is a dev dependency"
     out = subprocess.run(
-        [cli, "-readonly", "-csv", "-noheader", str(built.settings.warehouse_path), "-c",
-         "select count(*) > 0 from marts.fct_orders"],
-        capture_output=True, text=True, check=True,
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            "-noheader",
+            str(built.settings.warehouse_path),
+            "-c",
+            "select count(*) > 0 from marts.fct_orders",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "true"
 

@@ -126,3 +126,15 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
 
 
 raw_assets = [build_raw_asset(c) for c in load_contracts()]
+
+# Written by every raw load (one row per landed file per attempt), read by dbt's governance models.
+load_audit = dg.AssetSpec(
+    dg.AssetKey(["governance", "load_audit"]),
+    deps=[raw_key(c) for c in load_contracts()],
+    description="governance.load_audit: one row per landed file per load attempt (run id, source, entity, "
+    "partition, file, content hash, status, rows in / loaded / quarantined, load time), written by the raw "
+    "loads; rows_in = rows_loaded + rows_quarantined for every load.",
+    group_name="governance",
+    owners=[OWNER],
+    kinds={"duckdb"},
+)
