@@ -3,10 +3,13 @@ the asset graph matches its snapshot so a renamed key or a lost dependency shows
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
 
+from futuremart.settings import PROJECT_ROOT
 from orchestration.definitions import defs
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
@@ -62,3 +65,16 @@ def test_raw_assets_feed_the_dbt_sources():
     assert "gx_raw_shop_orders" in graph["raw/shop_orders"]["checks"]
     assert any(c.startswith("unique_fct_orders") for c in graph["marts/fct_orders"]["checks"])
     assert isinstance(dg.AssetKey(["marts", "fct_orders"]), dg.AssetKey)
+
+
+def test_the_workspace_loads_with_the_venv_binaries_only(tmp_path):
+    """What `make dev` loads: workspace.yaml through the venv's dagster, with no venv on PATH."""
+    out = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DAGSTER_HOME": str(tmp_path), "HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "futuremart" in out.stdout + out.stderr
