@@ -15,7 +15,7 @@ import yaml
 
 from futuremart.settings import CONTRACTS_DIR
 
-SUPPORTED_FORMATS = ("csv", "jsonl")
+SUPPORTED_FORMATS = ("csv", "jsonl", "ndjson_gz", "json", "parquet")
 SUPPORTED_TYPES = ("varchar", "integer", "bigint", "double", "boolean", "date", "timestamp")
 PII_CLASSES = ("email", "name", "phone", "address", "ip", "birth_date", "free_text")
 
@@ -46,6 +46,8 @@ class EntityContract:
     columns: tuple[Column, ...]
     owner: str
     freshness_hours: int
+    folder: str  # landing folder under the source system; entities read from one file share it
+    record_path: tuple[str, ...] = ()  # for nested JSON: keys from the document down to the records
 
     @property
     def raw_table(self) -> str:
@@ -54,8 +56,13 @@ class EntityContract:
 
     @property
     def landing_subdir(self) -> Path:
-        """Folder of this entity under the landing zone, e.g. ``shop/orders``."""
-        return Path(self.source_system) / self.entity
+        """Folder of this entity under the landing zone, e.g. ``shop/orders`` or ``pim/catalog``."""
+        return Path(self.source_system) / self.folder
+
+    @property
+    def landing_name(self) -> str:
+        """Name of the landed dataset this entity is read from, e.g. ``shop_orders`` or ``pim_catalog``."""
+        return f"{self.source_system}_{self.folder}"
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -104,6 +111,8 @@ def parse_contract(doc: dict, origin: str) -> list[EntityContract]:
                 )
             )
         names = {c.name for c in columns}
+        if fmt == "json" and not spec.get("record_path"):
+            raise ContractError(f"{where}: a json entity needs a record_path (e.g. products.variants).")
         pk = tuple(spec["primary_key"])
         if not set(pk) <= names:
             raise ContractError(f"{where}: primary key {pk} names columns that are not declared.")
@@ -118,6 +127,8 @@ def parse_contract(doc: dict, origin: str) -> list[EntityContract]:
                 columns=tuple(columns),
                 owner=spec.get("owner", owner),
                 freshness_hours=int(spec.get("freshness_hours", doc.get("freshness_hours", 24))),
+                folder=spec.get("folder", entity),
+                record_path=tuple(spec["record_path"].split(".")) if spec.get("record_path") else (),
             )
         )
     return out

@@ -1,22 +1,27 @@
-"""Land the world as its source systems export it: ``<landing>/<system>/<entity>/dt=YYYY-MM-DD/<file>``.
+"""Land the world as its source systems export it: ``<landing>/<system>/<folder>/dt=YYYY-MM-DD/<file>``.
 
-Writers are deterministic (fixed column order, fixed number formatting, sorted partitions), so the same
-seed and scale factor give a byte-identical landing zone.
+Writers are deterministic (fixed column order, number formats and partition order), so the same seed and
+scale factor give a byte-identical landing zone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from futuremart.settings import Settings
 from ingestion.contracts import EntityContract, get_contract
 from ingestion.world import World
+from ingestion.world.catalog import CHANNEL_PRICE_FACTOR, round_price
+from ingestion.world.params import WAREHOUSES
 
 
 @dataclass(frozen=True)
@@ -39,90 +44,210 @@ def partition_path(landing_dir: Path, contract: EntityContract, day: dt.date) ->
     return landing_dir / contract.landing_subdir / f"dt={day.isoformat()}" / contract.file_name
 
 
+def export_layout(frame: pd.DataFrame, contract: EntityContract) -> pd.DataFrame:
+    """The contract's columns in its order, as text: cents become decimals, timestamps ISO, booleans words."""
+    out = {}
+    for col in contract.columns:
+        if f"{col.name}_cents" in frame:
+            values = frame[f"{col.name}_cents"]
+            text = cents_to_text(values.fillna(0)).where(values.notna().to_numpy(), None)
+            out[col.name] = text.to_numpy()
+            continue
+        values = frame[col.name]
+        if col.type == "timestamp":
+            out[col.name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy()
+        elif col.type == "boolean" and values.dtype == bool:
+            out[col.name] = np.where(values, "true", "false")
+        else:
+            out[col.name] = values.to_numpy()
+    return pd.DataFrame(out)
+
+
 def write_partitioned(
-    frame: pd.DataFrame, partition_day: pd.Series, contract: EntityContract, landing_dir: Path
+    frame: pd.DataFrame, partition_day: pd.Series | np.ndarray, contract: EntityContract, landing_dir: Path
 ) -> LandedEntity:
-    """Write ``frame`` (already in export layout) as one file per day of ``partition_day``."""
-    frame = frame[list(contract.column_names)]
-    days = pd.Series(partition_day.to_numpy(), index=frame.index)
+    """Write ``frame`` in the contract's layout as one file per day of ``partition_day``."""
+    data = export_layout(frame.reset_index(drop=True), contract)
+    days = pd.Series(np.asarray(partition_day), name="_dt")
     files = 0
-    for day in sorted(days.unique()):
-        part = frame[days == day]
-        path = partition_path(landing_dir, contract, day)
+    for day, part in data.groupby(days, sort=True):
+        path = partition_path(landing_dir, contract, pd.Timestamp(day).date())
         path.parent.mkdir(parents=True, exist_ok=True)
-        if contract.format == "csv":
-            part.to_csv(path, index=False, lineterminator="\n")
-        elif contract.format == "jsonl":
-            records = part.astype(object).where(part.notna(), None).to_dict(orient="records")
-            path.write_text("".join(json.dumps(r, sort_keys=False, default=str) + "\n" for r in records))
-        else:  # pragma: no cover - contracts are validated on load
-            raise ValueError(f"Unsupported format {contract.format!r} for {contract.raw_table}")
+        _write(part, path, contract.format)
         files += 1
     return LandedEntity(contract.source_system, contract.entity, files, len(frame))
 
 
-def _timestamp_text(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S")
+def _write(part: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "csv":
+        part.to_csv(path, index=False, lineterminator="\n")
+    elif fmt in ("jsonl", "ndjson_gz"):
+        records = part.astype(object).where(part.notna(), None).to_dict(orient="records")
+        text = "".join(json.dumps(r, default=str) + "\n" for r in records)
+        if fmt == "jsonl":
+            path.write_text(text)
+        else:  # mtime=0: gzip headers carry no timestamp, so re-landing is byte-identical
+            path.write_bytes(gzip.compress(text.encode(), mtime=0))
+    elif fmt == "parquet":
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path, compression="zstd")
+    else:  # pragma: no cover - contracts are validated on load
+        raise ValueError(f"Unsupported format {fmt!r} for {path}")
+
+
+def _date_of(values: pd.Series, start: dt.date) -> np.ndarray:
+    """Partition day of a timestamp column; anything before the first day lands in the first partition."""
+    return np.maximum(pd.to_datetime(values).dt.date.to_numpy(), start)
 
 
 def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     """Write every extract of ``world`` into the landing zone and return what was written."""
-    landing = settings.landing_dir
-    start = settings.start_date
-    landed = []
+    landing, start = settings.landing_dir, settings.start_date
+    landed: list[LandedEntity] = []
 
-    products = world.products.assign(
-        list_price=cents_to_text(world.products["list_price_cents"]),
-        unit_cost=cents_to_text(world.products["unit_cost_cents"]),
-        launched_on=world.products["launched_on"].astype(str),
-        is_active=world.products["is_active"].astype(bool),
-    )
-    # The PIM exports its whole catalog once; in this period that is the first day.
-    landed.append(
-        write_partitioned(products, pd.Series([start] * len(products)), get_contract("pim", "products"), landing)
-    )
-
-    customers = world.customers
-    signup_day = customers["signed_up_at"].dt.date.clip(lower=start)
-    landed.append(
-        write_partitioned(
-            customers.assign(
-                signed_up_at=_timestamp_text(customers["signed_up_at"]),
-                marketing_opt_in=customers["marketing_opt_in"].map({True: "true", False: "false"}),
-            ),
-            signup_day,
-            get_contract("crm", "customers"),
-            landing,
-        )
-    )
+    def land(system: str, entity: str, frame: pd.DataFrame, day) -> None:  # noqa: ANN001
+        landed.append(write_partitioned(frame, day, get_contract(system, entity), landing))
 
     orders = world.orders
-    landed.append(
-        write_partitioned(
-            orders.assign(
-                ordered_at=_timestamp_text(orders["ordered_at"]),
-                subtotal=cents_to_text(orders["subtotal_cents"]).to_numpy(),
-                tax=cents_to_text(orders["tax_cents"]).to_numpy(),
-                shipping_fee=cents_to_text(orders["shipping_fee_cents"]).to_numpy(),
-                order_total=cents_to_text(orders["order_total_cents"]).to_numpy(),
-            ),
-            orders["ordered_at"].dt.date,
-            get_contract("shop", "orders"),
-            landing,
-        )
-    )
+    land("shop", "orders", orders, orders["ordered_at"].dt.date)
+    land("shop", "order_lines", world.order_lines, world.order_lines["order_date"])
+    land("shop", "payments", world.payments, world.payments["authorized_at"].dt.date)
+    ship = world.shipments
+    last_milestone = ship[["picked_at", "packed_at", "shipped_at", "delivered_at"]].max(axis=1)
+    land("shop", "shipments", ship, last_milestone.dt.date)
+    land("shop", "returns", world.returns, world.returns["requested_at"].dt.date)
 
-    lines = world.order_lines
-    landed.append(
-        write_partitioned(
-            lines.assign(
-                unit_price=cents_to_text(lines["unit_price_cents"]).to_numpy(),
-                discount=cents_to_text(lines["discount_cents"]).to_numpy(),
-                line_amount=cents_to_text(lines["line_amount_cents"]).to_numpy(),
-            ),
-            lines["order_date"],
-            get_contract("shop", "order_lines"),
-            landing,
-        )
-    )
+    feed = customer_feed(world)
+    land("crm", "customers", feed, _date_of(feed["updated_at"], start))
+    consents = consent_events(world)
+    land("crm", "consents", consents, _date_of(consents["recorded_at"], start))
+
+    landed.extend(land_catalog(world, settings))
+    land("pim", "price_changes", world.catalog.price_changes, world.catalog.price_changes["effective_from"])
+
+    inv = world.inventory
+    land("inventory", "stock_snapshots", inv, inv["snapshot_date"])
+    pos = world.purchase_orders
+    land("inventory", "purchase_orders", pos, pos["ordered_on"])
+    received = pos[pos["received_on"].notna()]
+    land("inventory", "receipts", received, received["received_on"])
+    suppliers = world.catalog.suppliers.rename(columns={"lead_time_mean_days": "contract_lead_time_days"})
+    land("inventory", "suppliers", suppliers, np.full(len(suppliers), start))
+    land("inventory", "warehouses", WAREHOUSES, np.full(len(WAREHOUSES), start))
+
+    promos = world.catalog.promotions
+    land("marketing", "promotions", promos, promos["starts_on"])
+
+    weather = world.weather.rename(columns={"date": "observed_on"})
+    land("external", "weather", weather, weather["observed_on"])
+    comp = world.competitor_prices
+    land("external", "competitor_prices", comp, comp["observed_on"])
     return landed
+
+
+def customer_feed(world: World) -> pd.DataFrame:
+    """The CRM change feed: the full profile after each insert or change, in time order."""
+    profiles = world.customers
+    columns = [
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "street_address",
+        "city",
+        "region_code",
+        "country_code",
+        "birth_date",
+        "signed_up_at",
+        "loyalty_tier",
+    ]
+    inserts = profiles[["customer_id", *columns]].assign(change_type="insert", updated_at=profiles["signed_up_at"])
+    changes = world.customer_changes.rename(columns={"changed_at": "updated_at"})
+    events = pd.concat([inserts, changes], ignore_index=True)
+    events["_order"] = np.arange(len(events))
+    events = events.sort_values(["customer_id", "updated_at", "_order"], kind="stable")
+    # A change row carries only what changed: the rest of the profile carries forward from the last version.
+    # Columns null since sign-up (no phone) stay null, because there is nothing to carry forward.
+    events[columns] = events.groupby("customer_id", sort=False)[columns].ffill()
+    feed = events.drop(columns="_order")[["customer_id", "change_type", "updated_at", *columns]]
+    return feed.sort_values(["updated_at", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def consent_events(world: World) -> pd.DataFrame:
+    """Consent choices at sign-up per channel, then planted withdrawals."""
+    profiles = world.customers
+    frames = []
+    for channel in ("email", "push"):
+        granted = profiles[f"{channel}_consent"].to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": profiles["customer_id"],
+                    "channel": channel,
+                    "consent_status": np.where(granted, "granted", "denied"),
+                    "recorded_at": profiles["signed_up_at"],
+                    "source": "signup_form",
+                }
+            )
+        )
+    withdrawals = world.consent_withdrawals
+    frames.append(withdrawals.assign(consent_status="withdrawn", source="preference_centre"))
+    events = pd.concat(frames, ignore_index=True)
+    return events.sort_values(["recorded_at", "customer_id", "channel"], kind="stable").reset_index(drop=True)
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def land_catalog(world: World, settings: Settings) -> list[LandedEntity]:
+    """Monthly nested PIM exports: products -> variants -> channel prices, as of the export day."""
+    catalog = world.catalog
+    products, variants = catalog.products, catalog.variants
+    days = world.days
+    contract = get_contract("pim", "products")
+    ref = products["ref_price_cents"].to_numpy()
+    skus_of: dict[str, list[tuple[int, str, str | None]]] = {}
+    for position, (sku, product_id, size) in enumerate(variants[["sku", "product_id", "size"]].itertuples(index=False)):
+        skus_of.setdefault(product_id, []).append((position, sku, size))
+    factors = np.array(list(CHANNEL_PRICE_FACTOR.values()))
+    exports = [t for t, d in enumerate(days) if d.day == 1] or [0]
+    for t in exports:
+        list_cents = round_price(ref * catalog.list_multiplier[:, t])
+        channel_cents = round_price(list_cents[:, None] * factors[None, :])
+        docs = [
+            {
+                "product_id": product.product_id,
+                "product_name": product.product_name,
+                "brand": product.brand,
+                "category_id": product.category_id,
+                "colour": product.colour,
+                "list_price": _money(int(list_cents[i])),
+                "unit_cost": _money(int(product.unit_cost_cents)),
+                "supplier_id": product.supplier_id,
+                "launched_on": product.launched_on.isoformat(),
+                "is_active": True,
+                "variants": [
+                    {
+                        "sku": sku,
+                        "size": size,
+                        "barcode": f"{400000000000 + position:012d}",
+                        "channel_prices": [
+                            {"channel": channel, "list_price": _money(int(channel_cents[i, k])), "currency": "USD"}
+                            for k, channel in enumerate(CHANNEL_PRICE_FACTOR)
+                        ],
+                    }
+                    for position, sku, size in skus_of[product.product_id]
+                ],
+            }
+            for i, product in enumerate(products.itertuples(index=False))
+        ]
+        path = partition_path(settings.landing_dir, contract, days[t].date())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"exported_at": f"{days[t].date().isoformat()}T00:00:00Z", "products": docs}
+        path.write_text(json.dumps(document, separators=(",", ":")) + "\n")
+    n = len(exports)
+    return [
+        LandedEntity("pim", "products", n, n * len(products)),
+        LandedEntity("pim", "variants", n, n * len(variants)),
+        LandedEntity("pim", "channel_prices", n, n * len(variants) * len(factors)),
+    ]

@@ -145,7 +145,7 @@ def load_files(
             result.files.append(outcome)
             continue
         loaded_digests[digest] = rel  # the same content twice in one batch loads once
-        read = read_extract(path, contract.format)
+        read = read_extract(path, contract)
         header = [c for c in read.table.column_names if c != LINE_COLUMN]
         missing = [c.name for c in contract.columns if c.required and c.name not in header]
         if missing:
@@ -189,7 +189,8 @@ def _load_batch(
     try:
         _ensure_tables(con, contract, added)
         con.register("incoming_extract", table)
-        con.execute(_checked_sql(contract, added))
+        text_columns = {f.name for f in table.schema if pa.types.is_string(f.type)}
+        con.execute(_checked_sql(contract, added, text_columns))
         con.unregister("incoming_extract")
         con.execute(f"delete from raw.{contract.raw_table} where _source_file in (select unnest(?))", [files])
         con.execute(f"delete from quarantine.{contract.raw_table} where _source_file in (select unnest(?))", [files])
@@ -202,7 +203,8 @@ def _load_batch(
         )
         con.execute(
             f"insert into quarantine.{contract.raw_table} "
-            f"select {FILE_COLUMN}, {LINE_COLUMN}, array_to_string(reasons, '; '), record, ?, ? "
+            f"select {FILE_COLUMN}, {LINE_COLUMN}, array_to_string(reasons, '; '), "
+            f"{_record_json(contract, added)}, ?, ? "
             f"from checked_extract where len(reasons) > 0 order by {FILE_COLUMN}, {LINE_COLUMN}",
             [load_id, now],
         )
@@ -297,22 +299,33 @@ def _column_checks(col: Column) -> list[str]:
     return checks
 
 
-def _checked_sql(contract: EntityContract, added: tuple[str, ...]) -> str:
-    """SQL creating ``checked_extract``: typed columns, the raw record as JSON and a list of reasons."""
+def _record_json(contract: EntityContract, added: tuple[str, ...]) -> str:
+    """SQL for the original record as JSON text (kept with every quarantined row)."""
+    fields = [f'{_quote(c)}: "{c}__raw"' for c in contract.column_names]
+    fields += [f'{_quote(c)}: "{c}"' for c in added]
+    return f"to_json({{{', '.join(fields)}}})::varchar"
+
+
+def _checked_sql(contract: EntityContract, added: tuple[str, ...], text_columns: set[str]) -> str:
+    """SQL creating ``checked_extract``: raw and typed columns and a list of reasons per row.
+
+    Text columns (CSV, JSON) are trimmed and empty strings count as missing; typed columns (Parquet) are
+    cast as they are.
+    """
     typed = []
     for col in contract.columns:
-        raw = f"nullif(trim(\"{col.name}\"), '')"
+        raw = f"nullif(trim(\"{col.name}\"), '')" if col.name in text_columns else f'"{col.name}"'
         typed.append(f'{raw} as "{col.name}__raw"')
         typed.append(f'try_cast({raw} as {col.type}) as "{col.name}"')
     typed.extend(f'"{name}"' for name in added)
-    record = ", ".join(f'{_quote(c)}: "{c}"' for c in (*contract.column_names, *added))
     row_checks = [check for col in contract.columns for check in _column_checks(col)]
-    pk = ", ".join(f'"{c}"' for c in contract.primary_key)
+    pk_cols = [f'"{c}"' for c in contract.primary_key]
+    pk = ", ".join(pk_cols)
     all_raw = ", ".join(f'"{c.name}__raw"' for c in contract.columns)
     return f"""
         create or replace temp table checked_extract as
         with typed as (
-            select {FILE_COLUMN}, {LINE_COLUMN}, to_json({{{record}}})::varchar as record, {", ".join(typed)}
+            select {FILE_COLUMN}, {LINE_COLUMN}, {", ".join(typed)}
             from incoming_extract
         ),
         row_checked as (
@@ -320,24 +333,33 @@ def _checked_sql(contract: EntityContract, added: tuple[str, ...]) -> str:
             from typed
         ),
         keyed as (
-            -- Duplicate keys are judged among rows that pass the row checks: identical copies load once,
-            -- differing rows for one key are all held back because no one can tell which is right.
             select *,
                 row_number() over (partition by {FILE_COLUMN}, {pk} order by {LINE_COLUMN}) as key_rank,
-                count(distinct md5(concat_ws('|', {all_raw}))) over (partition by {FILE_COLUMN}, {pk}) as key_versions,
-                min({LINE_COLUMN}) over (partition by {FILE_COLUMN}, {pk}) as key_first_line
+                count(*) over (partition by {FILE_COLUMN}, {pk}) as key_count
             from row_checked
             where len(row_reasons) = 0
+        ),
+        repeated_keys as (
+            -- Duplicate keys are judged among rows that pass the row checks: identical copies load once,
+            -- differing rows for one key are all held back because no one can tell which is right.
+            select {FILE_COLUMN}, {pk},
+                count(distinct md5(concat_ws('|', {all_raw}))) as key_versions,
+                min({LINE_COLUMN}) as key_first_line
+            from keyed
+            where key_count > 1
+            group by {FILE_COLUMN}, {pk}
         )
         select * exclude (row_reasons), row_reasons as reasons from row_checked where len(row_reasons) > 0
         union all by name
-        select * exclude (key_rank, key_versions, key_first_line, row_reasons),
+        select keyed.* exclude (key_rank, key_count, row_reasons),
             case
-                when key_versions > 1 then ['duplicate_key_conflict: {"+".join(contract.primary_key)}']
-                when key_rank > 1 then ['duplicate_exact: same as line ' || key_first_line]
+                when repeated_keys.key_versions > 1
+                    then ['duplicate_key_conflict: {"+".join(contract.primary_key)}']
+                when keyed.key_rank > 1 then ['duplicate_exact: same as line ' || repeated_keys.key_first_line]
                 else []::varchar[]
             end as reasons
         from keyed
+        left join repeated_keys using ({FILE_COLUMN}, {pk})
     """
 
 

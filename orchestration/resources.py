@@ -49,6 +49,7 @@ class FutureMartResource(dg.ConfigurableResource):
                 yield con
         else:
             with resource.get_connection() as con:
+                con.execute("set enable_progress_bar = false")  # keeps run logs readable
                 yield con
 
 

@@ -1,9 +1,13 @@
 """The raw loader on hand-made extracts: quarantine reasons, reconciliation, idempotency, schema drift."""
 
+import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from ingestion.contracts import get_contract
@@ -120,19 +124,68 @@ def test_a_missing_required_column_rejects_the_file_with_a_clear_message(tmp_pat
     assert (tmp_path / "shop/orders/dt=2024-01-02/orders.csv").exists()
 
 
-def test_jsonl_extracts_quarantine_lines_that_are_not_json(tmp_path, con):
-    products = get_contract("pim", "products")
-    path = tmp_path / "pim" / "products" / "dt=2024-01-01" / "products.jsonl"
+def test_nested_json_records_inherit_their_parent_keys(tmp_path, con):
+    path = tmp_path / "pim" / "catalog" / "dt=2024-01-01" / "catalog.json"
     path.parent.mkdir(parents=True)
-    path.write_text(
-        '{"product_id": "P1", "sku": "S1", "product_name": "A", "brand": "B", "category_id": "CAT01", '
-        '"list_price": 9.99, "unit_cost": "5.00", "launched_on": "2023-01-01", "is_active": true}\n'
-        "{not json\n"
-    )
-    result = load_entity(con, products, tmp_path)
+    product = {
+        "product_id": "P1",
+        "product_name": "A",
+        "brand": "B",
+        "category_id": "CAT01",
+        "list_price": 9.99,
+        "unit_cost": "5.00",
+        "supplier_id": "S1",
+        "launched_on": "2023-01-01",
+        "is_active": True,
+        "variants": [
+            {
+                "sku": "SKU1-S",
+                "size": "S",
+                "barcode": "1",
+                "channel_prices": [
+                    {"channel": "web", "list_price": "9.99", "currency": "USD"},
+                    {"channel": "fax", "list_price": "9.99", "currency": "USD"},
+                ],
+            },
+            "not a variant",
+        ],
+    }
+    path.write_text(json.dumps({"exported_at": "2024-01-01T00:00:00Z", "products": [product]}))
+    load_entity(con, get_contract("pim", "products"), tmp_path)
+    load_entity(con, get_contract("pim", "variants"), tmp_path)
+    load_entity(con, get_contract("pim", "channel_prices"), tmp_path)
     assert con.execute("select product_id, list_price::varchar, is_active from raw.pim_products").fetchall() == [
         ("P1", "9.99", True)
     ]
-    line, reason = con.execute("select _source_line, reason from quarantine.pim_products").fetchone()
-    assert line == 2 and reason.startswith("malformed_json")
-    assert result.total("rows_in") == 2
+    assert con.execute("select sku, product_id, size from raw.pim_variants").fetchall() == [("SKU1-S", "P1", "S")]
+    assert con.execute("select reason, record from quarantine.pim_variants").fetchall() == [
+        ("malformed_json: not an object", '"not a variant"')
+    ]
+    assert con.execute("select sku, channel from raw.pim_channel_prices").fetchall() == [("SKU1-S", "web")]
+    # The broken variant also hides whatever prices it had: the price entity reports it too.
+    assert sorted(con.execute("select reason from quarantine.pim_channel_prices").fetchall()) == [
+        ("malformed_json: not an object",),
+        ("unexpected_value: channel",),
+    ]
+
+
+def test_parquet_keeps_its_types_and_still_quarantines_breaches(tmp_path, con):
+    path = tmp_path / "inventory" / "stock_snapshots" / "dt=2024-01-01" / "stock_snapshots.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(
+        pa.table(
+            {
+                "snapshot_date": pa.array([dt.date(2024, 1, 1)] * 3),
+                "warehouse_id": ["WH-EAST", "WH-EAST", None],
+                "sku": ["A", "B", "C"],
+                "on_hand_units": pa.array([5, -1, 2], pa.int32()),
+            }
+        ),
+        path,
+    )
+    result = load_entity(con, get_contract("inventory", "stock_snapshots"), tmp_path)
+    assert con.execute("select sku, on_hand_units from raw.inventory_stock_snapshots").fetchall() == [("A", 5)]
+    assert con.execute(
+        "select _source_line, reason from quarantine.inventory_stock_snapshots order by 1"
+    ).fetchall() == [(2, "out_of_range: on_hand_units < 0"), (3, "missing_required: warehouse_id")]
+    assert (result.total("rows_in"), result.total("rows_loaded"), result.total("rows_quarantined")) == (3, 1, 2)

@@ -1,46 +1,216 @@
-"""Assemble the synthetic world from its components."""
+"""Assemble the synthetic world from its components (pure: nothing is written here)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from futuremart.settings import Settings
-from ingestion.world.catalog import generate_products
+from ingestion.world.catalog import Catalog, generate_catalog
+from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
-from ingestion.world.orders import generate_orders
+from ingestion.world.demand import build_demand_model
+from ingestion.world.fulfilment import fulfil
+from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
 from ingestion.world.reference import read_categories, read_regions
+from ingestion.world.simulate import CHANNELS, Simulation, price_lines, simulate
+from ingestion.world.weather import generate_weather
+
+FREE_SHIPPING_FROM_CENTS = 5_000
+SHIPPING_FEE_CENTS = 499
+TIER_THRESHOLDS_CENTS = ((250_000, "platinum"), (100_000, "gold"), (30_000, "silver"))
 
 
 @dataclass(frozen=True)
 class World:
-    """Every generated table, money in integer cents, latent columns included."""
+    """Every generated table; money in integer cents; latent (unexported) columns included."""
 
-    products: pd.DataFrame
+    days: pd.DatetimeIndex
+    catalog: Catalog
     customers: pd.DataFrame
+    customer_changes: pd.DataFrame
+    consent_withdrawals: pd.DataFrame
+    weather: pd.DataFrame
+    competitor_prices: pd.DataFrame
     orders: pd.DataFrame
     order_lines: pd.DataFrame
+    payments: pd.DataFrame
+    shipments: pd.DataFrame
+    returns: pd.DataFrame
+    inventory: pd.DataFrame
+    purchase_orders: pd.DataFrame
+    simulation: Simulation = field(repr=False)
+
+    @property
+    def products(self) -> pd.DataFrame:
+        return self.catalog.products
 
     def row_counts(self) -> dict[str, int]:
-        return {
-            "products": len(self.products),
-            "customers": len(self.customers),
-            "orders": len(self.orders),
-            "order_lines": len(self.order_lines),
+        tables = {
+            "products": self.catalog.products,
+            "variants": self.catalog.variants,
+            "suppliers": self.catalog.suppliers,
+            "price_changes": self.catalog.price_changes,
+            "promotions": self.catalog.promotions,
+            "customers": self.customers,
+            "customer_changes": self.customer_changes,
+            "weather": self.weather,
+            "competitor_prices": self.competitor_prices,
+            "orders": self.orders,
+            "order_lines": self.order_lines,
+            "payments": self.payments,
+            "shipments": self.shipments,
+            "returns": self.returns,
+            "inventory_snapshots": self.inventory,
+            "purchase_orders": self.purchase_orders,
         }
+        return {name: len(frame) for name, frame in tables.items()}
 
 
 def generate_world(settings: Settings) -> World:
-    """Generate the retailer for ``settings.seed`` and ``settings.scale_factor`` (pure: no files written)."""
+    """Generate the retailer for ``settings.seed`` and ``settings.scale_factor``."""
+    seed, sf = settings.seed, settings.scale_factor
+    days = pd.date_range(settings.start_date, settings.end_date, freq="D")
     categories, regions = read_categories(), read_regions()
-    pools = build_pools(settings.seed)
-    products = generate_products(settings.seed, categories, pools, settings.start_date)
-    customers = generate_customers(
-        settings.seed, settings.scale_factor, regions, pools, settings.start_date, settings.end_date
+    region_codes = list(regions["region_code"])
+    pools = build_pools(seed)
+    catalog = generate_catalog(seed, sf, categories, pools, days)
+    customers = generate_customers(seed, sf, region_codes, pools, settings.start_date, settings.end_date)
+    weather = generate_weather(seed, region_codes, days)
+    competitor_index, competitor_prices = generate_competitor_prices(seed, catalog.products, days)
+    demand = build_demand_model(sf, catalog, weather, competitor_index, region_codes, days)
+    sim = simulate(seed, days, catalog, customers, demand)
+
+    orders, lines = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
+    after = fulfil(seed, orders, lines, catalog.products, settings.end_date)
+    changes = (
+        pd.concat([customers.changes, _tier_changes(after["orders"], customers.profiles, days)], ignore_index=True)
+        .sort_values(["changed_at", "customer_id", "change_type"], kind="stable")
+        .reset_index(drop=True)
     )
-    orders, order_lines = generate_orders(
-        settings.seed, customers, products, regions, settings.start_date, settings.end_date
+    return World(
+        days=days,
+        catalog=catalog,
+        customers=customers.profiles,
+        customer_changes=changes,
+        consent_withdrawals=customers.consent_withdrawals,
+        weather=weather,
+        competitor_prices=competitor_prices,
+        orders=after["orders"],
+        order_lines=lines,
+        payments=after["payments"],
+        shipments=after["shipments"],
+        returns=after["returns"],
+        inventory=_inventory(sim, catalog, days),
+        purchase_orders=_purchase_orders(sim, catalog, days),
+        simulation=sim,
     )
-    return World(products=products, customers=customers, orders=orders, order_lines=order_lines)
+
+
+def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame, regions: pd.DataFrame, days):
+    orders = sim.orders.copy()
+    # Someone who signs up today orders after signing up: halfway between sign-up and midnight.
+    signed_up = profiles["signed_up_at"].to_numpy()[orders["customer"]]
+    signup_second = (signed_up - signed_up.astype("datetime64[D]")).astype("timedelta64[s]").astype(np.int64)
+    same_day = signed_up.astype("datetime64[D]") == days[orders["day"].to_numpy()].to_numpy().astype("datetime64[D]")
+    early = same_day & (orders["second"].to_numpy() <= signup_second)
+    orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
+    orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
+    orders["order_id"] = [f"O{i:09d}" for i in range(1, len(orders) + 1)]
+    seq_to_id = pd.Series(orders["order_id"].to_numpy(), index=orders["order_seq"].to_numpy())
+    lines = price_lines(sim.order_lines, sim.orders, catalog)
+    lines = lines.assign(order_id=seq_to_id.reindex(lines["order_seq"]).to_numpy())
+    lines = lines.sort_values(["order_id", "product", "sku"], kind="stable").reset_index(drop=True)
+    lines["line_number"] = lines.groupby("order_id").cumcount() + 1
+    skus = catalog.variants["sku"].to_numpy()
+    lines = pd.DataFrame(
+        {
+            "order_id": lines["order_id"],
+            "line_number": lines["line_number"],
+            "product_id": catalog.products["product_id"].to_numpy()[lines["product"]],
+            "sku": skus[lines["sku"]],
+            "quantity": lines["quantity"],
+            "unit_price_cents": lines["unit_price_cents"],
+            "discount_cents": lines["discount_cents"],
+            "line_amount_cents": lines["line_amount_cents"],
+            "order_date": days[lines["day"].to_numpy()].date,
+        }
+    )
+    subtotal = lines.groupby("order_id")["line_amount_cents"].sum().reindex(orders["order_id"]).to_numpy()
+    region_code = np.array(list(regions["region_code"]))[orders["region"]]
+    rate = regions.set_index("region_code")["sales_tax_rate"].reindex(region_code).to_numpy()
+    tax = np.floor(subtotal * rate + 0.5).astype(np.int64)
+    shipping = np.where(subtotal >= FREE_SHIPPING_FROM_CENTS, 0, SHIPPING_FEE_CENTS)
+    out = pd.DataFrame(
+        {
+            "order_id": orders["order_id"],
+            "customer_id": profiles["customer_id"].to_numpy()[orders["customer"]],
+            "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
+            "channel": CHANNELS[orders["channel"].to_numpy()],
+            "currency": "USD",
+            "ship_region": region_code,
+            "warehouse_id": pd.Series(region_code).map(region_warehouse()).to_numpy(),
+            "subtotal_cents": subtotal.astype(np.int64),
+            "tax_cents": tax,
+            "shipping_fee_cents": shipping.astype(np.int64),
+            "order_total_cents": subtotal.astype(np.int64) + tax + shipping,
+            "persona": profiles["persona"].to_numpy()[orders["customer"]],
+        }
+    )
+    return out, lines
+
+
+def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """Loyalty tier recomputed on the first of each month from trailing 12-month spend; changes only."""
+    current = profiles.set_index("customer_id")["loyalty_tier"].copy()
+    paid = orders[orders["status"] != "cancelled"]
+    rows = []
+    for month_start in pd.date_range(days[0] + pd.offsets.MonthBegin(1), days[-1], freq="MS"):
+        window = paid[(paid["ordered_at"] >= month_start - pd.Timedelta(days=365)) & (paid["ordered_at"] < month_start)]
+        spend = window.groupby("customer_id")["order_total_cents"].sum().reindex(current.index).fillna(0)
+        tier = pd.Series("none", index=current.index)
+        for threshold, name in reversed(TIER_THRESHOLDS_CENTS):
+            tier[spend >= threshold] = name
+        signed_up = profiles.set_index("customer_id")["signed_up_at"] < month_start
+        changed = (tier != current) & signed_up
+        changed &= (spend > 0) | (current != "none")
+        for cid in changed[changed].index:
+            rows.append((cid, month_start + pd.Timedelta(hours=2), "tier_changed", tier[cid]))
+        current[changed] = tier[changed]
+    return pd.DataFrame(rows, columns=["customer_id", "changed_at", "change_type", "loyalty_tier"])
+
+
+def _inventory(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.DataFrame:
+    n_days, n_wh, n_sku = sim.stock.shape
+    return pd.DataFrame(
+        {
+            "snapshot_date": np.repeat(days.date, n_wh * n_sku),
+            "warehouse_id": np.tile(np.repeat(WAREHOUSES["warehouse_id"].to_numpy(), n_sku), n_days),
+            "sku": np.tile(catalog.variants["sku"].to_numpy(), n_days * n_wh),
+            "on_hand_units": sim.stock.reshape(-1),
+        }
+    )
+
+
+def _purchase_orders(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.DataFrame:
+    pos = sim.purchase_orders.sort_values(["day", "warehouse", "sku"]).reset_index(drop=True)
+    skus = catalog.variants["sku"].to_numpy()
+    sku_product = catalog.variants["product_id"].to_numpy()
+    supplier = catalog.products.set_index("product_id")["supplier_id"]
+    horizon = pd.date_range(days[0], periods=len(days) + 400, freq="D")
+    received = horizon[pos["arrival_day"].to_numpy()]
+    return pd.DataFrame(
+        {
+            "po_id": [f"PO{i:08d}" for i in range(1, len(pos) + 1)],
+            "supplier_id": supplier.reindex(sku_product[pos["sku"]]).to_numpy(),
+            "warehouse_id": WAREHOUSES["warehouse_id"].to_numpy()[pos["warehouse"]],
+            "sku": skus[pos["sku"]],
+            "ordered_on": days[pos["day"].to_numpy()].date,
+            "expected_on": horizon[pos["expected_day"].to_numpy()].date,
+            "received_on": pd.Series(received.date).where(received <= days[-1]).to_numpy(),
+            "quantity": pos["quantity"].to_numpy(),
+        }
+    )

@@ -16,7 +16,15 @@ WORLD_MANIFEST = "_world.json"
 
 
 def landing_key(contract: EntityContract) -> dg.AssetKey:
-    return dg.AssetKey(["landing", contract.raw_table])
+    """Entities read from one landed file (the PIM catalog) share its landing asset."""
+    return dg.AssetKey(["landing", contract.landing_name])
+
+
+def _landed_datasets() -> dict[str, list[EntityContract]]:
+    datasets: dict[str, list[EntityContract]] = {}
+    for contract in load_contracts():
+        datasets.setdefault(contract.landing_name, []).append(contract)
+    return datasets
 
 
 def raw_key(contract: EntityContract) -> dg.AssetKey:
@@ -31,14 +39,19 @@ class WorldMismatchError(RuntimeError):
     name="land_source_extracts",
     specs=[
         dg.AssetSpec(
-            landing_key(c),
-            description=f"{c.description} Landed as {c.format} under landing/{c.landing_subdir}/dt=*/.",
+            landing_key(entities[0]),
+            description=" ".join(c.description for c in entities)
+            + f" Landed as {entities[0].format} under landing/{entities[0].landing_subdir}/dt=*/.",
             group_name="ingestion",
             owners=[OWNER],
             kinds={"python", "file"},
-            metadata={"contract": f"ingestion/contracts/{c.source_system}.yml", "owner_of_source": c.owner},
+            metadata={
+                "contract": f"ingestion/contracts/{entities[0].source_system}.yml",
+                "entities": ", ".join(c.entity for c in entities),
+                "owner_of_source": entities[0].owner,
+            },
         )
-        for c in load_contracts()
+        for entities in _landed_datasets().values()
     ]
     + [
         dg.AssetSpec(
@@ -70,14 +83,14 @@ def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMa
     landed = {(e.source_system, e.entity): e for e in land_world(world, settings)}
     truth_files = write_truth(world, settings)
     manifest_path.write_text(json.dumps(world_id, sort_keys=True) + "\n")
-    for contract in load_contracts():
-        entity = landed[(contract.source_system, contract.entity)]
+    for entities in _landed_datasets().values():
+        first = entities[0]
         yield dg.MaterializeResult(
-            asset_key=landing_key(contract),
+            asset_key=landing_key(first),
             metadata={
-                "rows": entity.rows,
-                "files": entity.files,
-                "path": dg.MetadataValue.path(str(settings.landing_dir / contract.landing_subdir)),
+                **{f"rows_{c.entity}": landed[(c.source_system, c.entity)].rows for c in entities},
+                "files": landed[(first.source_system, first.entity)].files,
+                "path": dg.MetadataValue.path(str(settings.landing_dir / first.landing_subdir)),
             },
         )
     yield dg.MaterializeResult(

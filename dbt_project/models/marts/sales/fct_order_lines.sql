@@ -23,6 +23,7 @@ final as (
         order_lines.line_number,
         orders.customer_id,
         order_lines.product_id,
+        order_lines.sku,
         orders.order_date,
         orders.channel,
         orders.order_status = 'cancelled' as is_cancelled,

@@ -5,12 +5,13 @@ source as (
 ),
 
 latest as (
+    -- The change feed holds one full profile per version; the latest version is the current profile.
     select
         *,
         row_number() over (
             partition by customer_id
-            order by _source_file desc, _source_line desc
-        ) as export_rank
+            order by updated_at desc, _source_file desc, _source_line desc
+        ) as version_rank
     from source
 ),
 
@@ -29,10 +30,10 @@ renamed as (
         signed_up_at,
         cast(signed_up_at as date) as signup_date,
         loyalty_tier,
-        marketing_opt_in as has_marketing_opt_in,
+        updated_at as profile_updated_at,
         _source_file as source_file
     from latest
-    where export_rank = 1
+    where version_rank = 1
 )
 
 select * from renamed

@@ -5,6 +5,7 @@ source as (
 ),
 
 latest as (
+    -- Each monthly catalog export repeats every product; the latest export describes it now.
     select
         *,
         row_number() over (
@@ -17,12 +18,13 @@ latest as (
 renamed as (
     select
         product_id,
-        sku,
         product_name,
         brand,
         category_id,
+        colour,
         list_price,
         unit_cost,
+        supplier_id,
         launched_on,
         is_active,
         _source_file as source_file

@@ -19,6 +19,7 @@ renamed as (
         order_id,
         line_number,
         product_id,
+        sku,
         quantity,
         unit_price,
         discount as discount_amount,

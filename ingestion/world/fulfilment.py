@@ -1,0 +1,108 @@
+"""What follows an order: payment, shipment (pick/pack/ship/deliver per warehouse), returns, status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from ingestion.world.params import WAREHOUSES
+from ingestion.world.random import rng_for
+
+PAYMENT_METHODS = np.array(["card", "paypal", "apple_pay", "gift_card"], dtype=object)
+CARRIERS = np.array(["UPS", "FedEx", "USPS"], dtype=object)
+RETURN_REASONS = np.array(["wrong_size", "damaged", "not_as_described", "changed_mind", "late_delivery"], dtype=object)
+# Apparel and shoes come back far more often than groceries.
+RETURN_RATE = {
+    "CAT01": 0.22,
+    "CAT02": 0.18,
+    "CAT03": 0.20,
+    "CAT04": 0.06,
+    "CAT05": 0.05,
+    "CAT06": 0.05,
+    "CAT07": 0.07,
+    "CAT08": 0.02,
+    "CAT09": 0.06,
+    "CAT10": 0.04,
+    "CAT11": 0.01,
+    "CAT12": 0.02,
+}
+CANCEL_RATE = 0.03
+
+
+def fulfil(
+    seed: int, orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, end_date: dt.date
+) -> dict[str, pd.DataFrame]:
+    """Payments, shipments, returns and the order status as of ``end_date``.
+
+    ``orders`` carries ordered_at, warehouse_id, order_total_cents; ``lines`` carries order_id, line_number,
+    product_id, quantity, line_amount_cents. Returns new frames and the orders with a ``status`` column.
+    """
+    rng = rng_for(seed, "fulfilment")
+    n = len(orders)
+    end = pd.Timestamp(end_date) + pd.Timedelta(days=1)  # the extract is taken at midnight after end_date
+    placed = orders["ordered_at"]
+    cancelled = rng.random(n) < CANCEL_RATE
+    authorized = placed + pd.to_timedelta(rng.integers(5, 120, n), "s")
+    payments = pd.DataFrame(
+        {
+            "payment_id": "PAY" + orders["order_id"].str[1:],
+            "order_id": orders["order_id"],
+            "method": PAYMENT_METHODS[rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])],
+            "amount_cents": orders["order_total_cents"],
+            "status": np.where(cancelled, "voided", "captured"),
+            "authorized_at": authorized,
+        }
+    )
+
+    wh = WAREHOUSES.set_index("warehouse_id").loc[orders["warehouse_id"]]
+    pick = placed + pd.to_timedelta(rng.gamma(2.0, wh["pick_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
+    pack = pick + pd.to_timedelta(rng.gamma(2.0, wh["pack_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
+    ship = pack + pd.to_timedelta(rng.gamma(2.0, wh["ship_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
+    deliver = ship + pd.to_timedelta(rng.gamma(3.0, 0.8, n) * 86400, "s").round("s")
+    shipped = ~cancelled & (ship < end)
+    shipments = pd.DataFrame(
+        {
+            "shipment_id": "SHP" + orders["order_id"].str[1:],
+            "order_id": orders["order_id"],
+            "warehouse_id": orders["warehouse_id"],
+            "carrier": CARRIERS[rng.choice(3, n, p=[0.45, 0.3, 0.25])],
+            "picked_at": pick.where(pick < end),
+            "packed_at": pack.where(pack < end),
+            "shipped_at": ship.where(shipped),
+            "delivered_at": deliver.where(shipped & (deliver < end)),
+        }
+    )[~cancelled & (pick < end)].reset_index(drop=True)
+
+    status = np.select(
+        [cancelled, deliver < end, ship < end, authorized < end],
+        ["cancelled", "delivered", "shipped", "paid"],
+        "placed",
+    )
+    delivered_at = pd.Series(deliver.where(status == "delivered").to_numpy(), index=orders["order_id"].to_numpy())
+    rate = products.set_index("product_id")["category_id"].map(RETURN_RATE).reindex(lines["product_id"]).to_numpy()
+    line_delivered = delivered_at.reindex(lines["order_id"]).to_numpy()
+    requested = line_delivered + pd.to_timedelta(rng.gamma(2.0, 4.0, len(lines)) * 86400, "s").round("s")
+    returned = ~pd.isna(line_delivered) & (rng.random(len(lines)) < rate) & (requested < end)
+    r = lines[returned]
+    req = pd.Series(requested[returned])
+    received = req + pd.to_timedelta(rng.gamma(2.0, 2.5, len(r)) * 86400, "s").round("s")
+    returns = pd.DataFrame(
+        {
+            "return_id": [f"R{i:09d}" for i in range(1, len(r) + 1)],
+            "order_id": r["order_id"].to_numpy(),
+            "line_number": r["line_number"].to_numpy(),
+            "quantity": r["quantity"].to_numpy(),
+            "reason": RETURN_REASONS[rng.choice(5, len(r), p=[0.35, 0.1, 0.2, 0.3, 0.05])],
+            "requested_at": req.to_numpy(),
+            "received_at": received.where(received < end).to_numpy(),
+            "refund_amount_cents": r["line_amount_cents"].to_numpy(),
+        }
+    )
+    return {
+        "orders": orders.assign(status=status),
+        "payments": payments,
+        "shipments": shipments,
+        "returns": returns,
+    }

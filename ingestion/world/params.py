@@ -1,0 +1,167 @@
+"""The planted parameters of the synthetic retailer: the causal model's ground truth.
+
+Every number here is written to ``<home>/truth/`` by ``ingestion.truth`` so that marts, models and reports
+can be graded against the values that generated the data, not against themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class CategoryParams:
+    category_id: str
+    elasticity: float  # d log(units) / d log(price / reference price)
+    base_lines_per_day: float  # expected order lines per day for the whole category at SF1, before effects
+    season_amplitude: float  # relative swing of the yearly cycle
+    season_peak_doy: int  # day of year of the seasonal peak
+    temp_effect_per_10c: float  # log-effect of +10 °C above the region's normal temperature
+    rain_effect: float  # relative change on rainy days (rain_mm >= 1)
+    quantity_extra: float  # units per line = 1 + Poisson(quantity_extra)
+    variant_kind: str | None  # "apparel", "shoes" or None (one variant)
+
+
+CATEGORY_PARAMS: tuple[CategoryParams, ...] = (
+    CategoryParams("CAT01", -1.6, 42.0, 0.18, 110, 0.00, -0.04, 0.15, "apparel"),
+    CategoryParams("CAT02", -1.4, 30.0, 0.15, 300, -0.05, -0.04, 0.15, "apparel"),
+    CategoryParams("CAT03", -1.2, 24.0, 0.12, 100, 0.00, -0.08, 0.05, "shoes"),
+    CategoryParams("CAT04", -2.0, 30.0, 0.30, 340, 0.00, 0.06, 0.05, None),
+    CategoryParams("CAT05", -1.8, 12.0, 0.22, 235, 0.00, 0.04, 0.02, None),
+    CategoryParams("CAT06", -1.1, 36.0, 0.10, 320, -0.05, 0.10, 0.30, None),
+    CategoryParams("CAT07", -0.9, 8.0, 0.10, 90, 0.00, 0.05, 0.02, None),
+    CategoryParams("CAT08", -0.8, 40.0, 0.08, 130, 0.05, 0.03, 0.60, None),
+    CategoryParams("CAT09", -1.3, 26.0, 0.35, 175, 0.30, -0.25, 0.20, None),
+    CategoryParams("CAT10", -1.5, 22.0, 0.40, 345, 0.00, 0.08, 0.25, None),
+    CategoryParams("CAT11", -0.8, 34.0, 0.06, 330, 0.00, 0.06, 1.20, None),
+    CategoryParams("CAT12", -1.0, 26.0, 0.10, 350, -0.05, 0.15, 0.30, None),
+)
+
+# Competitors' price moves feed back into our demand: +10% on their price index -> +gamma*10% on ours.
+COMPETITOR_PRICE_GAMMA = 0.6
+COMPETITORS = ("ShopRival", "MegaMart Online", "BudgetBay")
+# Share of products whose prices competitors are observed to carry.
+COMPETITOR_COVERAGE = 0.35
+
+VARIANTS = {
+    "apparel": {"sizes": ("XS", "S", "M", "L", "XL"), "size_share": (0.08, 0.22, 0.32, 0.26, 0.12)},
+    "shoes": {"sizes": ("38", "40", "42", "44", "46"), "size_share": (0.12, 0.24, 0.30, 0.24, 0.10)},
+}
+COLOURS = ("black", "white", "navy", "grey", "red", "green", "beige")
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    share: float  # of customers
+    visits_per_year: float  # relative propensity to shop on a given day
+    basket_lines: float  # relative propensity to take lines once shopping
+    price_sensitivity: float  # >0 favours discounted lines: weight *= (1 - discount) ** -price_sensitivity
+    premium_taste: float  # weight *= (price / category median) ** premium_taste
+    affinity: dict[str, float]  # category multipliers (others 1)
+    channel_mix: tuple[float, float, float]  # web, app, marketplace
+    email_consent: float
+    push_consent: float
+    gift_season_boost: float  # visit multiplier from 20 Nov to 24 Dec
+    lapses: bool  # stops buying at a planted date
+
+
+PERSONAS: tuple[Persona, ...] = (
+    Persona(
+        "bargain_hunter",
+        0.22,
+        9.0,
+        1.4,
+        2.5,
+        -0.6,
+        {"CAT08": 2.0, "CAT11": 2.5, "CAT10": 1.6},
+        (0.35, 0.55, 0.10),
+        0.80,
+        0.70,
+        1.0,
+        False,
+    ),
+    Persona(
+        "loyal_premium",
+        0.14,
+        16.0,
+        3.2,
+        -0.5,
+        0.9,
+        {"CAT04": 2.5, "CAT05": 2.5, "CAT07": 2.5},
+        (0.60, 0.38, 0.02),
+        0.88,
+        0.45,
+        1.0,
+        False,
+    ),
+    Persona(
+        "occasional_gifter",
+        0.20,
+        2.5,
+        2.0,
+        0.5,
+        0.2,
+        {"CAT10": 3.0, "CAT12": 2.5, "CAT08": 1.5},
+        (0.80, 0.10, 0.10),
+        0.40,
+        0.10,
+        5.0,
+        False,
+    ),
+    Persona(
+        "window_shopper",
+        0.30,
+        1.4,
+        1.0,
+        1.0,
+        0.0,
+        {"CAT01": 2.5, "CAT02": 2.0, "CAT03": 2.5},
+        (0.30, 0.60, 0.10),
+        0.30,
+        0.35,
+        1.0,
+        False,
+    ),
+    Persona(
+        "lapsed", 0.14, 8.0, 1.8, 1.0, 0.0, {"CAT06": 2.0, "CAT09": 2.0}, (0.55, 0.30, 0.15), 0.50, 0.20, 1.0, True
+    ),
+)
+
+WAREHOUSES = pd.DataFrame(
+    {
+        "warehouse_id": ["WH-EAST", "WH-CENTRAL", "WH-WEST"],
+        "warehouse_name": ["Newark fulfilment centre", "Columbus fulfilment centre", "Reno fulfilment centre"],
+        "serves_regions": ["NE,SE", "MW,SW", "MT,WC"],
+        # Fulfilment speed differs by site: mean hours from order to pick, pick to pack, pack to ship.
+        "pick_hours": [5.0, 8.0, 4.0],
+        "pack_hours": [1.5, 2.5, 1.0],
+        "ship_hours": [6.0, 10.0, 5.0],
+    }
+)
+
+
+def region_warehouse() -> dict[str, str]:
+    return {
+        r: w
+        for w, regions in zip(WAREHOUSES["warehouse_id"], WAREHOUSES["serves_regions"], strict=True)
+        for r in regions.split(",")
+    }
+
+
+def category_params_frame() -> pd.DataFrame:
+    return pd.DataFrame([asdict(p) for p in CATEGORY_PARAMS])
+
+
+def personas_frame() -> pd.DataFrame:
+    rows = []
+    for p in PERSONAS:
+        row = asdict(p)
+        row["affinity"] = ";".join(f"{k}={v}" for k, v in sorted(p.affinity.items()))
+        row["channel_mix"] = ";".join(
+            f"{c}={s}" for c, s in zip(("web", "app", "marketplace"), p.channel_mix, strict=True)
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
