@@ -101,8 +101,9 @@ def generate_catalog(
     nouns = np.array([_NOUNS[c][i] for c, i in zip(category, rng.integers(0, 5, n), strict=True)], dtype=object)
     names = brands + " " + _ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)] + " " + nouns
     product_ids = np.array([f"P{i:05d}" for i in range(1, n + 1)], dtype=object)
-    # Heavy-tailed popularity inside each category (a few bestsellers), normalized per category.
-    popularity = rng.pareto(1.4, n) + 0.1
+    # Skewed popularity inside each category (bestsellers and a long tail), normalized per category; lognormal,
+    # not Pareto, so that no single product carries a whole category.
+    popularity = rng.lognormal(0.0, 0.9, n)
     for c in cat_ids:
         mask = category == c
         popularity[mask] /= popularity[mask].sum()
@@ -167,7 +168,7 @@ def _list_price_path(rng: np.random.Generator, products: pd.DataFrame, days: pd.
     for i in np.flatnonzero(n_changes):
         level = 1.0
         for start in np.sort(rng.choice(np.arange(14, n_days - 14), n_changes[i], replace=False)):
-            level = float(np.clip(level * rng.choice([0.85, 0.9, 0.95, 1.05, 1.1, 1.15]), 0.75, 1.3))
+            level = float(np.clip(level * rng.choice([0.8, 0.85, 0.9, 1.1, 1.15, 1.2]), 0.7, 1.4))
             mult[i, start:] = level
             changes.append((i, start, level))
     ref = products["ref_price_cents"].to_numpy()
@@ -193,14 +194,14 @@ def _promotions(rng: np.random.Generator, products: pd.DataFrame, days: pd.Datet
     n, n_days = len(products), len(days)
     discount = np.zeros((n, n_days))
     rows = []
-    # Product markdowns: about three a year per product, 3–10 days, 10–40% off. They give every
+    # Product markdowns: about six a year per product, 3–10 days, 15–50% off. They give every
     # product its own price variation, which is what identifies the elasticities.
-    n_markdowns = rng.poisson(3.0 * n_days / 365, n)
+    n_markdowns = rng.poisson(6.0 * n_days / 365, n)
     for i in np.flatnonzero(n_markdowns):
         for _ in range(n_markdowns[i]):
             start = int(rng.integers(0, n_days - 3))
             end = min(n_days - 1, start + int(rng.integers(3, 11)) - 1)
-            pct = float(rng.choice([0.10, 0.15, 0.20, 0.25, 0.30, 0.40]))
+            pct = float(rng.choice([0.15, 0.20, 0.25, 0.30, 0.40, 0.50]))
             discount[i, start : end + 1] = np.maximum(discount[i, start : end + 1], pct)
             rows.append(("markdown", None, products["product_id"].iat[i], start, end, pct))
     categories = products["category_id"].to_numpy()

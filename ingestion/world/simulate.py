@@ -22,7 +22,7 @@ from ingestion.world.params import PERSONAS, WAREHOUSES, region_warehouse
 from ingestion.world.random import rng_for
 
 CHANNELS = np.array(list(CHANNEL_PRICE_FACTOR), dtype=object)
-LINES_PER_VISIT = 1.5
+LINES_PER_VISIT = 2.0
 DISRUPTED_SUPPLIER_SHARE = 0.12
 
 
@@ -72,8 +72,10 @@ def simulate(
     sku_supplier = products["supplier_id"].to_numpy()[sku_product]
     lead_mean = suppliers.loc[sku_supplier, "lead_time_mean_days"].to_numpy()
     lead_sd = suppliers.loc[sku_supplier, "lead_time_sd_days"].to_numpy()
-    reorder_point = np.ceil(daily_units * (lead_mean + 4)[None, :]).astype(np.int64) + 1
-    order_up_to = reorder_point + np.ceil(daily_units * 21).astype(np.int64) + 2
+    # Planners hold enough safety stock to ride out promotions: demand surges rarely empty a shelf, so
+    # stockouts come mostly from the planted supplier disruptions (and do not track prices).
+    reorder_point = np.ceil(2.5 * daily_units * (lead_mean + 4)[None, :]).astype(np.int64) + 2
+    order_up_to = reorder_point + np.ceil(daily_units * 28).astype(np.int64) + 2
     on_hand = order_up_to.copy()
     on_order = np.zeros_like(on_hand)
     arrivals = np.zeros((n_days + 400, len(wh_ids), n_skus), dtype=np.int64)
@@ -131,21 +133,23 @@ def simulate(
         qty_l = 1 + rng.poisson(demand.quantity_extra[prod_l])
 
         # Stock censoring: serve lines in random order while the warehouse has the units.
-        served = _serve_from_stock(rng, on_hand, wh_l, sku_l, qty_l, n_skus)
-        if (~served).any():
-            lost = ~served
+        served_units = _serve_from_stock(rng, on_hand, wh_l, sku_l, qty_l, n_skus)
+        short = served_units < qty_l
+        if short.any():
             lost_frames.append(
                 pd.DataFrame(
                     {
                         "day": t,
-                        "region": reg_l[lost],
-                        "product": prod_l[lost],
-                        "sku": sku_l[lost],
-                        "warehouse": wh_l[lost],
-                        "units": qty_l[lost],
+                        "region": reg_l[short],
+                        "product": prod_l[short],
+                        "sku": sku_l[short],
+                        "warehouse": wh_l[short],
+                        "units": (qty_l - served_units)[short],
                     }
                 )
             )
+        served = served_units > 0
+        qty_l = served_units
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[served] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
         n_l = len(prod_l)
 
@@ -261,10 +265,10 @@ def simulate(
 def _serve_from_stock(
     rng: np.random.Generator, on_hand: np.ndarray, wh_l: np.ndarray, sku_l: np.ndarray, qty_l: np.ndarray, n_skus: int
 ) -> np.ndarray:
-    """Which lines the warehouses can serve, taking lines in random order until each SKU's stock runs out;
-    ``on_hand`` is reduced by what is served."""
+    """Units each line gets, taking lines in random order until each SKU's stock runs out (the line that
+    empties the shelf gets what is left); ``on_hand`` is reduced by what is served."""
     n_l = len(qty_l)
-    served = np.zeros(n_l, dtype=bool)
+    served = np.zeros(n_l, dtype=np.int64)
     if not n_l:
         return served
     order = rng.permutation(n_l)
@@ -274,8 +278,10 @@ def _serve_from_stock(
     cum = np.cumsum(qty_l[ordered])
     group_start = np.r_[0, np.flatnonzero(np.diff(key[sort])) + 1]
     before_group = np.repeat(cum[group_start] - qty_l[ordered][group_start], np.diff(np.r_[group_start, n_l]))
-    served[ordered] = (cum - before_group) <= on_hand[wh_l[ordered], sku_l[ordered]]
-    np.subtract.at(on_hand, (wh_l[served], sku_l[served]), qty_l[served])
+    available = on_hand[wh_l[ordered], sku_l[ordered]]
+    already = cum - qty_l[ordered] - before_group
+    served[ordered] = np.clip(available - already, 0, qty_l[ordered])
+    np.subtract.at(on_hand, (wh_l, sku_l), served)
     return served
 
 
@@ -283,7 +289,7 @@ def _disruptions(rng: np.random.Generator, supplier_ids: np.ndarray, n_days: int
     """Planted supplier disruptions: a window during which purchase orders are held until it ends."""
     chosen = rng.choice(supplier_ids, max(1, int(len(supplier_ids) * DISRUPTED_SUPPLIER_SHARE)), replace=False)
     start = rng.integers(20, max(21, n_days - 40), len(chosen))
-    length = rng.integers(14, 35, len(chosen))
+    length = rng.integers(30, 61, len(chosen))
     return pd.DataFrame({"supplier_id": chosen, "start": start, "end": np.minimum(start + length, n_days - 1)})
 
 

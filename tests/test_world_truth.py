@@ -1,0 +1,202 @@
+"""Recover the planted effects from the landed extracts with simple estimators, at scale factor 1.
+
+The world is generated and landed once for the module (about 20 s); every estimate reads the extracts
+through DuckDB, the way an analyst would, and is compared with the files in truth/.
+"""
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from futuremart.settings import Settings
+from ingestion.landing import land_world
+from ingestion.truth import write_truth
+from ingestion.world import generate_world
+
+
+@pytest.fixture(scope="module")
+def world_home(tmp_path_factory) -> Path:
+    settings = Settings(home=tmp_path_factory.mktemp("world_sf1"), scale_factor=1.0, seed=42)
+    world = generate_world(settings)
+    land_world(world, settings)
+    write_truth(world, settings)
+    return settings.home
+
+
+@pytest.fixture(scope="module")
+def con(world_home):
+    connection = duckdb.connect()
+    landing = world_home / "landing"
+    connection.execute(
+        f"""
+        create view orders as select * from read_csv('{landing}/shop/orders/*/*.csv', hive_partitioning=false);
+        create view lines as select l.*, cast(o.ordered_at as date) as order_date, o.customer_id, o.ship_region
+            from read_csv('{landing}/shop/order_lines/*/*.csv', hive_partitioning=false) as l
+            join orders as o using (order_id);
+        create view weather as select * from read_csv('{landing}/external/weather/*/*.csv', hive_partitioning=false);
+        create view snapshots as
+            select * from read_parquet('{landing}/inventory/stock_snapshots/*/*.parquet', hive_partitioning=false);
+        create view price_changes as
+            select * from read_csv('{landing}/pim/price_changes/*/*.csv', hive_partitioning=false);
+        create view promotions as
+            select * from read_csv('{landing}/marketing/promotions/*/*.csv', hive_partitioning=false);
+        """
+    )
+    catalog = json.loads((landing / "pim" / "catalog" / "dt=2024-01-01" / "catalog.json").read_text())
+    products = pd.DataFrame(
+        [(p["product_id"], p["category_id"], p["supplier_id"]) for p in catalog["products"]],
+        columns=["product_id", "category_id", "supplier_id"],
+    )
+    connection.register("products", products)
+    yield connection
+    connection.close()
+
+
+def truth(world_home: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(world_home / "truth" / name)
+
+
+def daily_prices(con, products: pd.DataFrame, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Web price per product and day rebuilt from the price-change feed and the promotions extract;
+    returns (log(price / first price), product categories)."""
+    index = {p: i for i, p in enumerate(products["product_id"])}
+    n, d = len(products), len(days)
+    list_price = np.full((n, d), np.nan)
+    for pid, start, price in con.execute(
+        "select product_id, effective_from, list_price from price_changes order by 1, 2"
+    ).fetchall():
+        list_price[index[pid], (pd.Timestamp(start) - days[0]).days :] = float(price)
+    discount = np.zeros((n, d))
+    cats = products["category_id"].to_numpy()
+    for scope, cat, pid, start, end, pct in con.execute(
+        "select scope, category_id, product_id, starts_on, ends_on, discount_pct from promotions"
+    ).fetchall():
+        a, b = (pd.Timestamp(start) - days[0]).days, (pd.Timestamp(end) - days[0]).days + 1
+        rows = [index[pid]] if scope == "markdown" else (cats == cat) if scope == "category_sale" else slice(None)
+        discount[rows, a:b] = np.maximum(discount[rows, a:b], pct)
+    return np.log(list_price * (1 - discount) / list_price[:, :1]), cats
+
+
+def poisson_fe_elasticity(y: np.ndarray, x: np.ndarray, keep: np.ndarray, iterations: int = 60) -> float:
+    """log E[y_pt] = a_p + b_t + e * x_pt: Poisson regression with product and day effects (alternating
+    updates for the effects, a Newton step for e)."""
+    e, b = -1.0, np.ones(y.shape[1])
+    for _ in range(iterations):
+        g = np.exp(e * x)
+        a = (keep * y).sum(1) / np.maximum((keep * b[None, :] * g).sum(1), 1e-12)
+        b = (keep * y).sum(0) / np.maximum((keep * a[:, None] * g).sum(0), 1e-12)
+        mu = a[:, None] * b[None, :] * g
+        e += (keep * x * (y - mu)).sum() / (keep * x**2 * mu).sum()
+    return float(e)
+
+
+def test_price_elasticity_per_category_is_recovered_within_15_percent(con, world_home):
+    days = pd.date_range("2024-01-01", "2024-12-31")
+    products = con.execute("select * from products").df()
+    x, cats = daily_prices(con, products, days)
+    index = {p: i for i, p in enumerate(products["product_id"])}
+    y = np.zeros_like(x)
+    sold = con.execute("select product_id, order_date, count(*) from lines group by 1, 2").fetchall()
+    for pid, day, count in sold:
+        y[index[pid], (pd.Timestamp(day) - days[0]).days] = count
+    # Days on which the product was out of stock somewhere are censored: leave them out.
+    keep = np.ones_like(y, dtype=bool)
+    for sku, day in con.execute("select distinct sku, snapshot_date from snapshots where on_hand_units = 0").fetchall():
+        keep[index["P" + sku.split("-")[0].removeprefix("SKU")], (pd.Timestamp(day) - days[0]).days] = False
+    planted = truth(world_home, "category_params.csv").set_index("category_id")["elasticity"]
+    estimates = {c: poisson_fe_elasticity(y[cats == c], x[cats == c], keep[cats == c]) for c in planted.index}
+    errors = {c: abs(estimates[c] / planted[c] - 1) for c in planted.index}
+    assert max(errors.values()) < 0.15, {c: (round(estimates[c], 3), planted[c]) for c in planted.index}
+
+
+def test_personas_differ_in_frequency_basket_size_and_season(con, world_home):
+    personas = truth(world_home, "customer_personas.csv")
+    con.register("personas", personas)
+    stats = (
+        con.execute(
+            """
+        with per_order as (
+            select o.order_id, o.customer_id, cast(o.ordered_at as date) as day, count(l.line_number) as n_lines
+            from orders as o join lines as l using (order_id) group by all
+        )
+        select p.persona,
+            count(distinct per_order.order_id) / count(distinct p.customer_id) as orders_per_customer,
+            avg(n_lines) as lines_per_order,
+            avg(case when day between date '2024-11-20' and date '2024-12-24' then 1 else 0 end) as gift_season_share
+        from personas as p left join per_order using (customer_id)
+        group by p.persona
+        """
+        )
+        .df()
+        .set_index("persona")
+    )
+    freq, basket, season = stats["orders_per_customer"], stats["lines_per_order"], stats["gift_season_share"]
+    assert freq["loyal_premium"] > freq["bargain_hunter"] > freq["occasional_gifter"] > freq["window_shopper"]
+    assert basket["loyal_premium"] > 1.3 * basket["bargain_hunter"]
+    assert basket["loyal_premium"] > 1.3 * basket["window_shopper"]
+    assert season["occasional_gifter"] > 2.5 * season["bargain_hunter"]
+    # Lapsed customers stop buying at their planted date.
+    after_lapse = con.execute(
+        """select count(*) from orders as o join personas as p using (customer_id)
+           where p.lapsed_from is not null and cast(o.ordered_at as date) >= cast(p.lapsed_from as date)"""
+    ).fetchone()[0]
+    assert after_lapse == 0
+
+
+def test_weather_effects_have_the_planted_sign(con, world_home):
+    params = truth(world_home, "category_params.csv").set_index("category_id")
+    effect = con.execute(
+        """
+        with units as (
+            select l.ship_region as region_code, l.order_date, p.category_id, sum(l.quantity) as units
+            from lines as l join products as p using (product_id) group by all
+        ),
+        shares as (
+            select u.region_code, u.order_date, u.category_id,
+                ln(u.units / sum(u.units) over (partition by u.region_code, u.order_date)) as log_share,
+                w.rain_mm >= 1 as rainy
+            from units as u join weather as w on u.region_code = w.region_code and u.order_date = w.observed_on
+        )
+        select category_id, avg(log_share) filter (where rainy) - avg(log_share) filter (where not rainy)
+        from shares group by 1
+        """
+    ).fetchall()
+    measured = dict(effect)
+    for category in ("CAT09", "CAT12"):
+        assert np.sign(measured[category]) == np.sign(params.loc[category, "rain_effect"]), measured
+
+
+def test_stockout_days_are_the_days_with_zero_stock_and_follow_disruptions(con, world_home):
+    zero = con.execute(
+        "select snapshot_date::varchar, warehouse_id, sku from snapshots where on_hand_units = 0 order by all"
+    ).fetchall()
+    planted = truth(world_home, "stockouts.csv").sort_values(["snapshot_date", "warehouse_id", "sku"])
+    assert [tuple(r) for r in planted.itertuples(index=False)] == zero
+    assert len(zero) > 100
+    disruptions = truth(world_home, "supplier_disruptions.csv")
+    con.register("disruptions", disruptions)
+    inside = con.execute(
+        """
+        select avg(case when d.supplier_id is not null then 1 else 0 end)
+        from snapshots as s
+        join products as p on p.product_id = 'P' || replace(split_part(s.sku, '-', 1), 'SKU', '')
+        left join disruptions as d
+            on d.supplier_id = p.supplier_id
+            and s.snapshot_date between cast(d.starts_on as date) and cast(d.ends_on as date) + 30
+        where s.on_hand_units = 0
+        """
+    ).fetchone()[0]
+    assert inside > 0.5  # most stockouts come from the planted supplier disruptions
+
+
+def test_generator_aggregates_match_the_extracts(con, world_home):
+    daily = truth(world_home, "orders_daily.csv")
+    extracted = con.execute(
+        "select cast(ordered_at as date)::varchar as d, count(*), sum(subtotal) from orders group by 1 order by 1"
+    ).fetchall()
+    assert [(r.order_date, r.orders) for r in daily.itertuples()] == [(d, n) for d, n, _ in extracted]
+    assert daily["revenue_cents"].sum() == round(sum(float(s) for *_, s in extracted) * 100)
