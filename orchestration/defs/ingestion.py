@@ -8,7 +8,7 @@ from ingestion.contracts import EntityContract, load_contracts
 from ingestion.landing import land_world
 from ingestion.raw_loader import load_entity
 from ingestion.truth import write_truth
-from ingestion.world import generate_world
+from ingestion.world import GENERATOR_VERSION, generate_world
 from orchestration.resources import FutureMartResource
 
 OWNER = "team:data-platform"
@@ -68,6 +68,7 @@ def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMa
     settings = futuremart.settings
     manifest_path = settings.landing_dir / WORLD_MANIFEST
     world_id = {
+        "generator_version": GENERATOR_VERSION,
         "seed": settings.seed,
         "scale_factor": settings.scale_factor,
         "start_date": settings.start_date.isoformat(),
