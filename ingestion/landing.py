@@ -136,6 +136,19 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
 
     promos = world.catalog.promotions
     land("marketing", "promotions", promos, promos["starts_on"])
+    campaigns = world.campaigns.campaigns
+    land("marketing", "campaigns", campaigns, campaigns["starts_on"])
+    start_of = campaigns.set_index("campaign_id")["starts_on"]
+    audiences = world.campaigns.audiences
+    land("marketing", "campaign_audiences", audiences, audiences["campaign_id"].map(start_of))
+    land("marketing", "email_events", world.email_events, world.email_events["event_at"].dt.date)
+    land("marketing", "ad_spend", world.ad_spend, world.ad_spend["spend_date"])
+    codes = campaigns.rename(
+        columns={"promo_discount_pct": "discount_pct", "starts_on": "valid_from", "ends_on": "valid_to"}
+    )
+    land("marketing", "promo_codes", codes, codes["valid_from"])
+    redemptions = world.promo_redemptions
+    land("marketing", "promo_redemptions", redemptions, redemptions["redeemed_at"].dt.date)
 
     weather = world.weather.rename(columns={"date": "observed_on"})
     land("external", "weather", weather, weather["observed_on"])

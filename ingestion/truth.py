@@ -38,6 +38,22 @@ def write_truth(world: World, settings: Settings) -> list[str]:
     )
     _csv(holidays(sorted(set(days.year))), out / "holidays.csv")
     _csv(world.simulation.disruptions, out / "supplier_disruptions.csv")
+    _csv(
+        world.campaigns.campaigns[
+            [
+                "campaign_id",
+                "channel",
+                "target_persona",
+                "starts_on",
+                "ends_on",
+                "uplift",
+                "holdout_share",
+                "promo_code",
+                "promo_discount_pct",
+            ]
+        ],
+        out / "campaigns.csv",
+    )
 
     stock = world.simulation.stock
     t, w, s = np.nonzero(stock == 0)

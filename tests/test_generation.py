@@ -49,7 +49,9 @@ def test_order_amounts_are_consistent(world):
     lines = world.order_lines.groupby("order_id")["line_amount_cents"].sum()
     orders = world.orders.set_index("order_id")
     assert (lines.reindex(orders.index) == orders["subtotal_cents"]).all()
-    total = orders["subtotal_cents"] + orders["tax_cents"] + orders["shipping_fee_cents"]
+    total = (
+        orders["subtotal_cents"] - orders["promo_discount_cents"] + orders["tax_cents"] + orders["shipping_fee_cents"]
+    )
     assert (total == orders["order_total_cents"]).all()
     assert (world.order_lines["line_amount_cents"] >= 0).all()
 

@@ -14,8 +14,11 @@ from ingestion.contracts import get_contract
 from ingestion.raw_loader import SchemaContractError, load_entity
 
 ORDERS = get_contract("shop", "orders")
-HEADER = "order_id,customer_id,ordered_at,channel,status,currency,ship_region,subtotal,tax,shipping_fee,order_total"
-GOOD = "O1,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64"
+HEADER = (
+    "order_id,customer_id,ordered_at,channel,status,currency,ship_region,subtotal,tax,shipping_fee,order_total,"
+    "promo_code,promo_discount"
+)
+GOOD = "O1,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00"
 
 
 def land(landing: Path, day: str, text: str, name: str = "orders.csv") -> Path:
@@ -45,13 +48,13 @@ def test_each_broken_row_is_quarantined_with_its_reason_file_and_line(tmp_path, 
             [
                 HEADER,
                 GOOD,
-                "O2,,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
-                "O3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64",
-                "O4,C1,2024-01-01 10:00:00,fax,paid,USD,NE,-1.00,0.65,4.99,15.64",
-                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
-                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
-                "O6,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
-                "O6,C9,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64",
+                "O2,,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
+                "O3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
+                "O4,C1,2024-01-01 10:00:00,fax,paid,USD,NE,-1.00,0.65,4.99,15.64,,0.00",
+                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
+                "O5,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
+                "O6,C1,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
+                "O6,C9,2024-01-01 10:00:00,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00",
                 "O7,too,few",
             ]
         )
@@ -70,14 +73,14 @@ def test_each_broken_row_is_quarantined_with_its_reason_file_and_line(tmp_path, 
         (file, 7, "duplicate_exact: same as line 6"),
         (file, 8, "duplicate_key_conflict: order_id"),
         (file, 9, "duplicate_key_conflict: order_id"),
-        (file, 10, "malformed_row: expected 11 fields, got 3"),
+        (file, 10, "malformed_row: expected 13 fields, got 3"),
     ]
     assert (result.total("rows_in"), result.total("rows_loaded"), result.total("rows_quarantined")) == (9, 2, 7)
     assert audit(con) == [(file, "loaded", 9, 2, 7)]
 
 
 def test_quarantine_keeps_the_original_record(tmp_path, con):
-    land(tmp_path, "2024-01-01", f"{HEADER}\nO3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64\n")
+    land(tmp_path, "2024-01-01", f"{HEADER}\nO3,C1,yesterday,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00\n")
     load_entity(con, ORDERS, tmp_path)
     record = con.execute("select record::json ->> 'ordered_at' from quarantine.shop_orders").fetchone()[0]
     assert record == "yesterday"

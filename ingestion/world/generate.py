@@ -13,8 +13,10 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
+from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
+from ingestion.world.random import rng_for
 from ingestion.world.reference import read_categories, read_regions
 from ingestion.world.simulate import CHANNELS, Simulation, price_lines, simulate
 from ingestion.world.weather import generate_weather
@@ -40,6 +42,10 @@ class World:
     payments: pd.DataFrame
     shipments: pd.DataFrame
     returns: pd.DataFrame
+    campaigns: Campaigns
+    email_events: pd.DataFrame
+    ad_spend: pd.DataFrame
+    promo_redemptions: pd.DataFrame
     inventory: pd.DataFrame
     purchase_orders: pd.DataFrame
     simulation: Simulation = field(repr=False)
@@ -64,6 +70,11 @@ class World:
             "payments": self.payments,
             "shipments": self.shipments,
             "returns": self.returns,
+            "campaigns": self.campaigns.campaigns,
+            "campaign_audiences": self.campaigns.audiences,
+            "email_events": self.email_events,
+            "ad_spend": self.ad_spend,
+            "promo_redemptions": self.promo_redemptions,
             "inventory_snapshots": self.inventory,
             "purchase_orders": self.purchase_orders,
         }
@@ -82,9 +93,11 @@ def generate_world(settings: Settings) -> World:
     weather = generate_weather(seed, region_codes, days)
     competitor_index, competitor_prices = generate_competitor_prices(seed, catalog.products, days)
     demand = build_demand_model(sf, catalog, weather, competitor_index, region_codes, days)
-    sim = simulate(seed, days, catalog, customers, demand)
+    campaigns = plan_campaigns(seed, customers.profiles, customers.consent_withdrawals, days)
+    sim = simulate(seed, days, catalog, customers, demand, campaigns)
 
     orders, lines = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
+    orders, redemptions = _redeem_promo_codes(seed, orders, campaigns, regions)
     after = fulfil(seed, orders, lines, catalog.products, settings.end_date)
     changes = (
         pd.concat([customers.changes, _tier_changes(after["orders"], customers.profiles, days)], ignore_index=True)
@@ -104,6 +117,10 @@ def generate_world(settings: Settings) -> World:
         payments=after["payments"],
         shipments=after["shipments"],
         returns=after["returns"],
+        campaigns=campaigns,
+        email_events=email_events(seed, campaigns, customers.profiles, days),
+        ad_spend=ad_spend(seed, sf, campaigns, days),
+        promo_redemptions=redemptions,
         inventory=_inventory(sim, catalog, days),
         purchase_orders=_purchase_orders(sim, catalog, days),
         simulation=sim,
@@ -141,9 +158,6 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     )
     subtotal = lines.groupby("order_id")["line_amount_cents"].sum().reindex(orders["order_id"]).to_numpy()
     region_code = np.array(list(regions["region_code"]))[orders["region"]]
-    rate = regions.set_index("region_code")["sales_tax_rate"].reindex(region_code).to_numpy()
-    tax = np.floor(subtotal * rate + 0.5).astype(np.int64)
-    shipping = np.where(subtotal >= FREE_SHIPPING_FROM_CENTS, 0, SHIPPING_FEE_CENTS)
     out = pd.DataFrame(
         {
             "order_id": orders["order_id"],
@@ -154,13 +168,60 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
             "ship_region": region_code,
             "warehouse_id": pd.Series(region_code).map(region_warehouse()).to_numpy(),
             "subtotal_cents": subtotal.astype(np.int64),
-            "tax_cents": tax,
-            "shipping_fee_cents": shipping.astype(np.int64),
-            "order_total_cents": subtotal.astype(np.int64) + tax + shipping,
             "persona": profiles["persona"].to_numpy()[orders["customer"]],
         }
     )
     return out, lines
+
+
+PROMO_REDEMPTION_RATE = 0.4
+
+
+def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, regions: pd.DataFrame):
+    """Treated audience members use the campaign's code on some of their orders during the campaign; the
+    discount comes off the subtotal before tax. Adds promo code, discount, tax, shipping and total to the
+    orders and returns them with the redemptions."""
+    rng = rng_for(seed, "promo_redemptions")
+    orders = orders.copy()
+    aud = campaigns.audiences[campaigns.audiences["assigned_group"] == "treatment"]
+    day = orders["ordered_at"].dt.normalize()
+    code = pd.Series(None, index=orders.index, dtype=object)
+    pct = np.zeros(len(orders))
+    for c in campaigns.campaigns.itertuples():
+        members = set(aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"])
+        eligible = (
+            orders["customer_id"].isin(members)
+            & (day >= pd.Timestamp(c.starts_on))
+            & (day <= pd.Timestamp(c.ends_on))
+            & code.isna()
+        ).to_numpy()
+        use = eligible & (rng.random(len(orders)) < PROMO_REDEMPTION_RATE)
+        code[use] = c.promo_code
+        pct[use] = c.promo_discount_pct
+    promo = np.floor(orders["subtotal_cents"].to_numpy() * pct + 0.5).astype(np.int64)
+    taxable = orders["subtotal_cents"].to_numpy() - promo
+    rate = regions.set_index("region_code")["sales_tax_rate"].reindex(orders["ship_region"]).to_numpy()
+    tax = np.floor(taxable * rate + 0.5).astype(np.int64)
+    shipping = np.where(taxable >= FREE_SHIPPING_FROM_CENTS, 0, SHIPPING_FEE_CENTS).astype(np.int64)
+    orders = orders.assign(
+        promo_code=code.to_numpy(),
+        promo_discount_cents=promo,
+        tax_cents=tax,
+        shipping_fee_cents=shipping,
+        order_total_cents=taxable + tax + shipping,
+    )
+    used = orders[orders["promo_code"].notna()]
+    redemptions = pd.DataFrame(
+        {
+            "redemption_id": [f"RD{i:08d}" for i in range(1, len(used) + 1)],
+            "promo_code": used["promo_code"].to_numpy(),
+            "order_id": used["order_id"].to_numpy(),
+            "customer_id": used["customer_id"].to_numpy(),
+            "redeemed_at": used["ordered_at"].to_numpy(),
+            "discount_cents": used["promo_discount_cents"].to_numpy(),
+        }
+    )
+    return orders, redemptions
 
 
 def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from ingestion.world.calendar import HOUR_WEIGHTS
 from ingestion.world.catalog import CHANNEL_PRICE_FACTOR, Catalog, round_price
 from ingestion.world.customers import Customers
 from ingestion.world.demand import DemandModel
+from ingestion.world.marketing import Campaigns
 from ingestion.world.params import PERSONAS, WAREHOUSES, region_warehouse
 from ingestion.world.random import rng_for
 
@@ -42,8 +43,10 @@ def simulate(
     catalog: Catalog,
     customers: Customers,
     demand: DemandModel,
+    campaigns: Campaigns,
 ) -> Simulation:
     rng = rng_for(seed, "simulation")
+    uplift = campaigns.campaigns["uplift"].to_numpy()
     products, variants = catalog.products, catalog.variants
     profiles = customers.profiles
     region_codes = demand.region_codes
@@ -119,16 +122,7 @@ def simulate(
         prod_l, reg_l = np.nonzero(counts)
         reps = counts[prod_l, reg_l]
         prod_l, reg_l = np.repeat(prod_l, reps), np.repeat(reg_l, reps)
-        n_l = len(prod_l)
-        u = rng.random(n_l)
-        p0 = first_sku[prod_l]
-        # Variant: first SKU of the product whose cumulative share exceeds u.
-        offset = np.zeros(n_l, dtype=np.int64)
-        for k in range(1, 5):
-            nxt = p0 + k
-            ok = (nxt < n_skus) & (sku_product[np.minimum(nxt, n_skus - 1)] == prod_l)
-            offset += ok & (u > sku_cum[p0 + offset])
-        sku_l = p0 + offset
+        sku_l = _pick_skus(rng, prod_l, first_sku, sku_product, sku_cum)
         wh_l = wh_of_region[reg_l]
         qty_l = 1 + rng.poisson(demand.quantity_extra[prod_l])
 
@@ -151,7 +145,6 @@ def simulate(
         served = served_units > 0
         qty_l = served_units
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[served] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
-        n_l = len(prod_l)
 
         # Replenishment: (s, S) with supplier lead times; disrupted suppliers deliver after the disruption.
         position = on_hand + on_order
@@ -251,6 +244,59 @@ def simulate(
                 )
             )
 
+            # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
+            # on average, bought by treated members of the same campaign (new orders, same day).
+            buyers = visitors[visit_of_line]
+            for c in campaigns.active(t):
+                treated = campaigns.treated[c]
+                n_extra = rng.poisson(uplift[c] * treated[buyers].sum())
+                pool_c = active[treated[active]]
+                if not n_extra or not len(pool_c):
+                    continue
+                lam_r = lam[:, r]
+                x_prod = rng.choice(len(lam_r), n_extra, p=lam_r / lam_r.sum())
+                x_sku = _pick_skus(rng, x_prod, first_sku, sku_product, sku_cum)
+                x_wh = np.full(n_extra, wh_of_region[r])
+                x_qty = _serve_from_stock(
+                    rng, on_hand, x_wh, x_sku, 1 + rng.poisson(demand.quantity_extra[x_prod]), n_skus
+                )
+                w_c = visits_w[pool_c]
+                x_cust = pool_c[rng.choice(len(pool_c), n_extra, p=w_c / w_c.sum())]
+                keep = x_qty > 0
+                x_prod, x_sku, x_wh, x_qty, x_cust = (a[keep] for a in (x_prod, x_sku, x_wh, x_qty, x_cust))
+                if not len(x_cust):
+                    continue
+                x_customers, x_order = np.unique(x_cust, return_inverse=True)
+                x_ids = np.arange(order_seq, order_seq + len(x_customers))
+                order_seq += len(x_customers)
+                mix = np.array([PERSONAS[k].channel_mix for k in persona_idx[x_customers]])
+                x_channel = (mix.cumsum(axis=1) < rng.random(len(x_customers))[:, None]).sum(axis=1)
+                x_hour = rng.choice(24, len(x_customers), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+                order_frames.append(
+                    pd.DataFrame(
+                        {
+                            "order_seq": x_ids,
+                            "day": t,
+                            "region": r,
+                            "customer": x_customers,
+                            "channel": np.minimum(x_channel, 2),
+                            "second": x_hour * 3600 + rng.integers(0, 3600, len(x_customers)),
+                        }
+                    )
+                )
+                line_frames.append(
+                    pd.DataFrame(
+                        {
+                            "order_seq": x_ids[x_order],
+                            "day": t,
+                            "product": x_prod,
+                            "sku": x_sku,
+                            "warehouse": x_wh,
+                            "quantity": x_qty,
+                        }
+                    )
+                )
+
     orders = pd.concat(order_frames, ignore_index=True)
     lines = pd.concat(line_frames, ignore_index=True)
     lost = (
@@ -260,6 +306,22 @@ def simulate(
     )
     pos = pd.concat(po_rows, ignore_index=True)
     return Simulation(lines, orders, lost, stock_history, pos, _disruption_frame(disruptions, days))
+
+
+def _pick_skus(
+    rng: np.random.Generator, prod: np.ndarray, first_sku: np.ndarray, sku_product: np.ndarray, sku_cum: np.ndarray
+) -> np.ndarray:
+    """Variant of each line: the first SKU of its product whose cumulative size share exceeds a uniform draw
+    (SKUs of a product are contiguous, at most five)."""
+    n_skus = len(sku_product)
+    u = rng.random(len(prod))
+    p0 = first_sku[prod]
+    offset = np.zeros(len(prod), dtype=np.int64)
+    for k in range(1, 5):
+        nxt = p0 + k
+        ok = (nxt < n_skus) & (sku_product[np.minimum(nxt, n_skus - 1)] == prod)
+        offset += ok & (u > sku_cum[p0 + offset])
+    return p0 + offset
 
 
 def _serve_from_stock(

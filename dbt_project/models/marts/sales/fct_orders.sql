@@ -34,6 +34,8 @@ final as (
         coalesce(line_totals.lines_amount, 0) as lines_amount,
         coalesce(line_totals.discount_amount, 0) as discount_amount,
         orders.subtotal,
+        orders.promo_code,
+        orders.promo_discount,
         orders.tax_amount,
         orders.shipping_fee,
         orders.order_total,

@@ -26,6 +26,8 @@ renamed as (
         currency as currency_code,
         ship_region as ship_region_code,
         subtotal,
+        promo_code,
+        promo_discount,
         tax as tax_amount,
         shipping_fee,
         order_total,
