@@ -82,12 +82,12 @@ def _write(part: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
         part.to_csv(path, index=False, lineterminator="\n")
     elif fmt in ("jsonl", "ndjson_gz"):
-        records = part.astype(object).where(part.notna(), None).to_dict(orient="records")
-        text = "".join(json.dumps(r, default=str) + "\n" for r in records)
+        text = part.to_json(orient="records", lines=True, force_ascii=False)
+        text = text if text.endswith("\n") or not text else text + "\n"
         if fmt == "jsonl":
             path.write_text(text)
         else:  # mtime=0: gzip headers carry no timestamp, so re-landing is byte-identical
-            path.write_bytes(gzip.compress(text.encode(), mtime=0))
+            path.write_bytes(gzip.compress(text.encode(), compresslevel=1, mtime=0))
     elif fmt == "parquet":
         pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path, compression="zstd")
     else:  # pragma: no cover - contracts are validated on load
@@ -134,6 +134,8 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     land("inventory", "suppliers", suppliers, np.full(len(suppliers), start))
     land("inventory", "warehouses", WAREHOUSES, np.full(len(WAREHOUSES), start))
 
+    landed.append(land_clickstream(world, settings))
+
     promos = world.catalog.promotions
     land("marketing", "promotions", promos, promos["starts_on"])
     campaigns = world.campaigns.campaigns
@@ -155,6 +157,21 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     comp = world.competitor_prices
     land("external", "competitor_prices", comp, comp["observed_on"])
     return landed
+
+
+def land_clickstream(world: World, settings: Settings) -> LandedEntity:
+    """One gzipped NDJSON file per session day, generated and written a day at a time (flat memory)."""
+    contract = get_contract("shop", "clickstream")
+    files = rows = 0
+    for day, events in world.clickstream.events_by_day():
+        if events.empty:
+            continue
+        path = partition_path(settings.landing_dir, contract, day.date())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(export_layout(events, contract), path, contract.format)
+        files += 1
+        rows += len(events)
+    return LandedEntity("shop", "clickstream", files, rows)
 
 
 def customer_feed(world: World) -> pd.DataFrame:

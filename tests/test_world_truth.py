@@ -42,6 +42,12 @@ def con(world_home):
             select * from read_parquet('{landing}/inventory/stock_snapshots/*/*.parquet', hive_partitioning=false);
         create view price_changes as
             select * from read_csv('{landing}/pim/price_changes/*/*.csv', hive_partitioning=false);
+        create view clickstream as
+            select * from read_json('{landing}/shop/clickstream/*/*.ndjson.gz', format = 'newline_delimited',
+                                    hive_partitioning = false, columns = {{
+                                        event_id: 'varchar', session_id: 'varchar', customer_id: 'varchar',
+                                        event_type: 'varchar', event_at: 'timestamp', channel: 'varchar',
+                                        product_id: 'varchar', order_id: 'varchar'}});
         create view audiences as
             select * from read_csv('{landing}/marketing/campaign_audiences/*/*.csv', hive_partitioning=false);
         create view campaigns as
@@ -241,3 +247,54 @@ def test_campaign_uplift_is_recovered_from_treatment_vs_holdout(con, world_home)
     assert len(ratios) == len(planted) >= 12
     assert inside >= len(planted) - 2  # 95% intervals: at most a couple of misses by chance
     assert abs(np.mean(ratios) - 1) < 0.2  # and no bias across campaigns
+
+
+def test_the_clickstream_funnel_is_consistent_with_orders(con, world_home):
+    events = con.execute("select count(*), count(distinct session_id) from clickstream").fetchone()
+    assert events[0] > 1_000_000  # about a million events at scale factor 1
+    # Every web and app order has exactly one purchase event, at the order's time, in its channel.
+    orders_online, purchases, matched = con.execute(
+        """
+        select
+            (select count(*) from orders where channel != 'marketplace'),
+            (select count(*) from clickstream where event_type = 'purchase'),
+            (select count(*) from orders as o join clickstream as e using (order_id)
+             where e.event_type = 'purchase' and e.event_at = o.ordered_at and e.channel = o.channel
+               and e.customer_id = o.customer_id)
+        """
+    ).fetchone()
+    assert orders_online == purchases == matched
+    # Each bought product was viewed and added to the cart in the purchase session.
+    unviewed = con.execute(
+        """
+        with purchase_sessions as (
+            select session_id, order_id from clickstream where event_type = 'purchase'
+        )
+        select count(*) from lines as l
+        join purchase_sessions as p using (order_id)
+        where not exists (select 1 from clickstream as e where e.session_id = p.session_id
+                          and e.event_type = 'add_to_cart' and e.product_id = l.product_id)
+        """
+    ).fetchone()[0]
+    assert unviewed == 0
+    # Funnel order: every session starts with a page view; checkouts >= purchases.
+    funnel = dict(con.execute("select event_type, count(distinct session_id) from clickstream group by 1").fetchall())
+    assert funnel["page_view"] == events[1]
+    assert funnel["page_view"] >= funnel["product_view"] > funnel["add_to_cart"] > funnel["checkout_start"]
+    assert funnel["checkout_start"] > funnel["purchase"]
+
+
+def test_window_shoppers_browse_much_and_buy_little(con, world_home):
+    con.register("personas_cs", truth(world_home, "customer_personas.csv"))
+    conversion = dict(
+        con.execute(
+            """
+            select p.persona, count(distinct e.session_id) filter (where e.event_type = 'purchase')
+                / count(distinct e.session_id)
+            from clickstream as e join personas_cs as p using (customer_id)
+            group by 1
+            """
+        ).fetchall()
+    )
+    assert conversion["window_shopper"] == min(conversion.values())
+    assert conversion["loyal_premium"] > 2 * conversion["window_shopper"]

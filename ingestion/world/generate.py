@@ -9,6 +9,7 @@ import pandas as pd
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
+from ingestion.world.clickstream import Clickstream, build_clickstream
 from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
@@ -43,6 +44,7 @@ class World:
     shipments: pd.DataFrame
     returns: pd.DataFrame
     campaigns: Campaigns
+    clickstream: Clickstream
     email_events: pd.DataFrame
     ad_spend: pd.DataFrame
     promo_redemptions: pd.DataFrame
@@ -118,6 +120,7 @@ def generate_world(settings: Settings) -> World:
         shipments=after["shipments"],
         returns=after["returns"],
         campaigns=campaigns,
+        clickstream=build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines),
         email_events=email_events(seed, campaigns, customers.profiles, days),
         ad_spend=ad_spend(seed, sf, campaigns, days),
         promo_redemptions=redemptions,

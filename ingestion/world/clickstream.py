@@ -1,0 +1,253 @@
+"""Clickstream: sessions and their events (page views, searches, product views, cart adds and removes,
+checkout, purchase), generated day by day so memory stays flat at any scale.
+
+Every web and app order has exactly one session that ends in a ``purchase`` event carrying the order id at
+the order's timestamp, with a view and an add-to-cart of each product it bought; marketplace orders are
+placed on the marketplace and leave no session here. Sessions without a purchase come from persona browse
+rates (window shoppers browse often and rarely buy), some anonymous, some abandoning a cart or a checkout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ingestion.world.calendar import HOUR_WEIGHTS
+from ingestion.world.random import rng_for
+
+BROWSE_SESSIONS_PER_YEAR = {
+    "bargain_hunter": 9.0,
+    "loyal_premium": 6.0,
+    "occasional_gifter": 3.0,
+    "window_shopper": 14.0,
+    "lapsed": 2.0,
+}
+ANONYMOUS_SHARE = 0.3
+SEARCH_TERMS = np.array(
+    [
+        "dress",
+        "sneakers",
+        "headphones",
+        "laptop",
+        "coffee",
+        "yoga mat",
+        "board game",
+        "sofa",
+        "serum",
+        "jacket",
+        "tent",
+        "novel",
+        "kettle",
+        "smartwatch",
+        "gift ideas",
+        "sale",
+        "boots",
+        "monitor",
+        "tea",
+        "lamp",
+    ],
+    dtype=object,
+)
+USER_AGENTS = np.array(
+    [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148",
+        "Mozilla/5.0 (Linux; Android 15) Chrome/131.0",
+        "FutureMartApp/5.2 (iOS 18.1)",
+        "FutureMartApp/5.2 (Android 15)",
+    ],
+    dtype=object,
+)
+EVENT_RANK = {
+    "page_view": 0,
+    "search": 1,
+    "product_view": 2,
+    "add_to_cart": 3,
+    "remove_from_cart": 4,
+    "checkout_start": 5,
+    "purchase": 6,
+}
+EVENT_TYPES = np.array(list(EVENT_RANK), dtype=object)
+
+
+def ip_addresses(seed: int, n: int, salt: str) -> np.ndarray:
+    """Plausible public IPv4 addresses (first octet 23–98)."""
+    rng = rng_for(seed, f"ip-{salt}")
+    octets = np.column_stack(
+        [rng.integers(23, 99, n), rng.integers(0, 256, n), rng.integers(0, 256, n), rng.integers(1, 255, n)]
+    )
+    return np.array([".".join(map(str, row)) for row in octets], dtype=object)
+
+
+@dataclass(frozen=True)
+class Clickstream:
+    """Everything needed to generate the events of any day on demand."""
+
+    seed: int
+    days: pd.DatetimeIndex
+    customers: pd.DataFrame  # customer_id, persona, signed_up_at, lapsed_from, home_ip, user_agent, region
+    products: pd.DataFrame  # product_id, popularity
+    orders: pd.DataFrame  # web/app orders: order_id, customer_id, ordered_at, channel
+    order_lines: pd.DataFrame  # order_id, product_id
+
+    def events_by_day(self) -> Iterator[tuple[pd.Timestamp, pd.DataFrame]]:
+        day_of_order = self.orders["ordered_at"].dt.normalize()
+        lines_by_order = self.order_lines.groupby("order_id")["product_id"].agg(list)
+        for t, day in enumerate(self.days):
+            todays = self.orders[day_of_order == day]
+            yield day, self._events_for_day(t, day, todays, lines_by_order)
+
+    def _events_for_day(self, t: int, day: pd.Timestamp, orders: pd.DataFrame, lines_by_order) -> pd.DataFrame:
+        rng = rng_for(self.seed, f"clickstream-{day.date()}")
+        cust = self.customers
+        # Browse sessions: active customers by persona rate, plus anonymous visitors.
+        active = (cust["signed_up_at"] <= day + pd.Timedelta(days=1)) & ~(cust["lapsed_from"] <= day)
+        rate = cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy() / 365.0
+        browsing = np.flatnonzero(active.to_numpy() & (rng.random(len(cust)) < rate))
+        n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
+        n_browse = len(browsing) + n_anon
+        n_buy = len(orders)
+        n = n_buy + n_browse
+        if not n:
+            return _empty()
+        prefix = day.strftime("%Y%m%d")
+        session_id = np.array([f"S{prefix}-{i:07d}" for i in range(n)], dtype=object)
+        cust_idx = np.concatenate([orders["customer_index"].to_numpy(), browsing, np.full(n_anon, -1)])
+        known = cust_idx >= 0
+        customer_id = np.where(known, cust["customer_id"].to_numpy()[np.maximum(cust_idx, 0)], None)
+        ip = np.where(
+            known, cust["home_ip"].to_numpy()[np.maximum(cust_idx, 0)], ip_addresses(self.seed, n, f"anon-{prefix}")
+        )
+        agent = np.where(
+            known,
+            cust["user_agent"].to_numpy()[np.maximum(cust_idx, 0)],
+            USER_AGENTS[rng.integers(0, len(USER_AGENTS), n)],
+        )
+        channel = np.concatenate(
+            [orders["channel"].to_numpy(), np.where(rng.random(n_browse) < 0.55, "app", "web")]
+        ).astype(object)
+        is_buy = np.arange(n) < n_buy
+
+        # Events per session: a landing page view, searches, product views, cart activity, checkout.
+        n_search = rng.poisson(np.where(is_buy, 0.6, 0.4))
+        n_views = rng.poisson(np.where(is_buy, 1.0, 1.8)) + (~is_buy)
+        bought = [lines_by_order.get(o, []) for o in orders["order_id"]]
+        n_bought = np.array([len(b) for b in bought] + [0] * n_browse)
+        n_cart_browse = np.where(~is_buy & (rng.random(n) < 0.18), 1 + rng.poisson(0.4, n), 0)
+        n_remove = np.where(n_cart_browse > 0, rng.binomial(n_cart_browse, 0.3), 0)
+        checkout_abandoned = (n_cart_browse > 0) & (rng.random(n) < 0.25)
+        counts = {
+            "page_view": np.ones(n, dtype=np.int64),
+            "search": n_search,
+            "product_view": n_views + n_bought,
+            "add_to_cart": n_bought + n_cart_browse,
+            "remove_from_cart": n_remove,
+            "checkout_start": (is_buy | checkout_abandoned).astype(np.int64),
+            "purchase": is_buy.astype(np.int64),
+        }
+        per_session = sum(counts.values())
+        session_of = np.repeat(np.arange(n), per_session)
+        etype = np.concatenate([np.repeat(np.full(n, EVENT_RANK[k]), v) for k, v in counts.items()])
+        sess_for_type = np.concatenate([np.repeat(np.arange(n), v) for v in counts.values()])
+        order = np.lexsort((etype, sess_for_type))
+        etype = etype[order]  # events of a session in funnel order
+        m = len(etype)
+
+        # Products: bought items first among views and adds of buying sessions, then popular products.
+        product = np.full(m, None, dtype=object)
+        popular = self.products["product_id"].to_numpy()[
+            rng.choice(len(self.products), m, p=self.products["popularity"].to_numpy())
+        ]
+        is_view = etype == EVENT_RANK["product_view"]
+        is_add = etype == EVENT_RANK["add_to_cart"]
+        is_remove = etype == EVENT_RANK["remove_from_cart"]
+        product[is_view | is_add | is_remove] = popular[is_view | is_add | is_remove]
+        view_pos = np.flatnonzero(is_view)
+        add_pos = np.flatnonzero(is_add)
+        view_start = np.searchsorted(session_of[view_pos], np.arange(n_buy))
+        add_start = np.searchsorted(session_of[add_pos], np.arange(n_buy))
+        for s, items in enumerate(bought):
+            k = len(items)
+            if k:
+                product[view_pos[view_start[s] : view_start[s] + k]] = items
+                product[add_pos[add_start[s] : add_start[s] + k]] = items
+
+        search = np.where(etype == EVENT_RANK["search"], SEARCH_TERMS[rng.integers(0, len(SEARCH_TERMS), m)], None)
+        order_id = np.full(m, None, dtype=object)
+        purchase_pos = np.flatnonzero(etype == EVENT_RANK["purchase"])
+        order_id[purchase_pos] = orders["order_id"].to_numpy()[session_of[purchase_pos]]
+
+        # Time: gaps of 10 s to a few minutes; buying sessions end with the purchase at the order's time.
+        gaps = np.round(rng.gamma(1.5, 30.0, m)).astype(np.int64) + 2
+        gaps[np.r_[0, np.cumsum(per_session)[:-1]]] = 0
+        offset = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[np.r_[0, np.cumsum(per_session)[:-1]]], per_session)
+        duration = np.bincount(session_of, weights=gaps, minlength=n).astype(np.int64)
+        hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+        start = day.to_datetime64() + (hour * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
+        start[:n_buy] = orders["ordered_at"].to_numpy() - duration[:n_buy].astype("timedelta64[s]")
+        event_at = start[session_of] + offset.astype("timedelta64[s]")
+        return pd.DataFrame(
+            {
+                "event_id": [f"E{prefix}-{i:08d}" for i in range(m)],
+                "session_id": session_id[session_of],
+                "customer_id": customer_id[session_of],
+                "event_type": EVENT_TYPES[etype],
+                "event_at": pd.to_datetime(event_at),
+                "channel": channel[session_of],
+                "product_id": product,
+                "search_query": search,
+                "order_id": order_id,
+                "ip_address": ip[session_of],
+                "user_agent": agent[session_of],
+            }
+        )
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "event_id",
+            "session_id",
+            "customer_id",
+            "event_type",
+            "event_at",
+            "channel",
+            "product_id",
+            "search_query",
+            "order_id",
+            "ip_address",
+            "user_agent",
+        ]
+    )
+
+
+def build_clickstream(
+    seed: int,
+    days: pd.DatetimeIndex,
+    profiles: pd.DataFrame,
+    products: pd.DataFrame,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+) -> Clickstream:
+    rng = rng_for(seed, "devices")
+    customers = profiles[["customer_id", "persona", "signed_up_at", "lapsed_from"]].assign(
+        home_ip=ip_addresses(seed, len(profiles), "home"),
+        user_agent=USER_AGENTS[rng.integers(0, len(USER_AGENTS), len(profiles))],
+    )
+    index = pd.Series(np.arange(len(profiles)), index=profiles["customer_id"])
+    online = orders[orders["channel"] != "marketplace"][["order_id", "customer_id", "ordered_at", "channel"]]
+    online = online.assign(customer_index=index.reindex(online["customer_id"]).to_numpy())
+    return Clickstream(
+        seed=seed,
+        days=days,
+        customers=customers,
+        products=products[["product_id", "popularity"]].assign(
+            popularity=products["popularity"] / products["popularity"].sum()
+        ),
+        orders=online.reset_index(drop=True),
+        order_lines=lines[lines["order_id"].isin(set(online["order_id"]))][["order_id", "product_id"]],
+    )
