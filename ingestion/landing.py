@@ -152,6 +152,15 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     redemptions = world.promo_redemptions
     land("marketing", "promo_redemptions", redemptions, redemptions["redeemed_at"].dt.date)
 
+    land("crm", "reviews", world.reviews, world.reviews["created_at"].dt.date)
+    support = world.support_conversations
+    land("crm", "support_conversations", support, support["opened_at"].dt.date)
+    land("external", "market_trend", world.market_trend, world.market_trend["week_start"])
+    land("external", "social_mentions", world.social_mentions, world.social_mentions["posted_at"].dt.date)
+    land("security", "login_events", world.login_events, world.login_events["attempted_at"].dt.date)
+    access = world.data_access_events
+    land("security", "data_access_events", access, access["accessed_at"].dt.date)
+
     weather = world.weather.rename(columns={"date": "observed_on"})
     land("external", "weather", weather, weather["observed_on"])
     comp = world.competitor_prices

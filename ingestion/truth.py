@@ -55,6 +55,25 @@ def write_truth(world: World, settings: Settings) -> list[str]:
         out / "campaigns.csv",
     )
 
+    _csv(world.reviews[["review_id", "rating", "sentiment"]], out / "review_labels.csv")
+    _csv(
+        world.support_conversations[["conversation_id", "intent", "sentiment", "resolution"]],
+        out / "support_labels.csv",
+    )
+    _csv(world.social_mentions[["mention_id", "sentiment"]], out / "social_labels.csv")
+    _csv(world.attacks, out / "security_attacks.csv")
+    attack_rows = pd.concat(
+        [
+            world.login_events.loc[world.login_events["attack_id"].notna(), ["login_id", "attack_id"]]
+            .rename(columns={"login_id": "event_id"})
+            .assign(log="login_events"),
+            world.data_access_events.loc[world.data_access_events["attack_id"].notna(), ["access_id", "attack_id"]]
+            .rename(columns={"access_id": "event_id"})
+            .assign(log="data_access_events"),
+        ]
+    )
+    _csv(attack_rows, out / "security_attack_events.csv")
+
     stock = world.simulation.stock
     t, w, s = np.nonzero(stock == 0)
     _csv(

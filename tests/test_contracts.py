@@ -9,7 +9,15 @@ from ingestion.contracts import SUPPORTED_FORMATS, ContractError, load_contracts
 
 def test_every_contract_parses_with_owner_keys_and_format():
     contracts = load_contracts()
-    assert {c.source_system for c in contracts} == {"shop", "crm", "pim", "inventory", "marketing", "external"}
+    assert {c.source_system for c in contracts} == {
+        "shop",
+        "crm",
+        "pim",
+        "inventory",
+        "marketing",
+        "external",
+        "security",
+    }
     for c in contracts:
         assert c.owner.startswith("team:")
         assert set(c.primary_key) <= set(c.column_names)

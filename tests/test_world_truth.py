@@ -48,6 +48,14 @@ def con(world_home):
                                         event_id: 'varchar', session_id: 'varchar', customer_id: 'varchar',
                                         event_type: 'varchar', event_at: 'timestamp', channel: 'varchar',
                                         product_id: 'varchar', order_id: 'varchar'}});
+        create view logins as
+            select * from read_csv('{landing}/security/login_events/*/*.csv', hive_partitioning=false);
+        create view data_access as
+            select * from read_csv('{landing}/security/data_access_events/*/*.csv', hive_partitioning=false);
+        create view reviews as
+            select * from read_csv('{landing}/crm/reviews/*/*.csv', hive_partitioning=false);
+        create view support as
+            select * from read_json('{landing}/crm/support_conversations/*/*.jsonl', hive_partitioning=false);
         create view audiences as
             select * from read_csv('{landing}/marketing/campaign_audiences/*/*.csv', hive_partitioning=false);
         create view campaigns as
@@ -298,3 +306,50 @@ def test_window_shoppers_browse_much_and_buy_little(con, world_home):
     )
     assert conversion["window_shopper"] == min(conversion.values())
     assert conversion["loyal_premium"] > 2 * conversion["window_shopper"]
+
+
+def test_text_carries_its_planted_sentiment_and_intent(con, world_home):
+    labels = truth(world_home, "review_labels.csv")
+    con.register("review_labels", labels)
+    by_label = dict(
+        con.execute(
+            "select l.sentiment, avg(r.rating) from reviews as r join review_labels as l using (review_id) group by 1"
+        ).fetchall()
+    )
+    assert by_label["positive"] > by_label["neutral"] > by_label["negative"]
+    # A two-word lexicon already separates the planted classes of review text.
+    lexicon = con.execute(
+        """select l.sentiment, avg(case when r.body ilike '%love%' or r.body ilike '%great%'
+                                     or r.body ilike '%recommend%' then 1 else 0 end)
+           from reviews as r join review_labels as l using (review_id) group by 1"""
+    ).fetchall()
+    assert dict(lexicon)["positive"] > 3 * dict(lexicon)["negative"]
+    intents = truth(world_home, "support_labels.csv")
+    con.register("support_labels", intents)
+    wismo = con.execute(
+        """select avg(case when s.transcript ilike '%where is my order%' then 1 else 0 end)
+           from support as s join support_labels as l using (conversation_id)
+           where l.intent = 'where_is_my_order'"""
+    ).fetchone()[0]
+    assert wismo == 1.0
+    assert set(intents["intent"]) >= {"where_is_my_order", "return_request", "damaged_item"}
+
+
+def test_planted_attacks_stand_out_in_the_security_logs(con, world_home):
+    attacks = truth(world_home, "security_attacks.csv")
+    planted_ips = {
+        ip for src in attacks.loc[attacks["kind"] == "credential_stuffing", "source"] for ip in src.split(",")
+    }
+    noisy = {
+        ip
+        for (ip,) in con.execute(
+            """select ip_address from logins where not succeeded
+               group by ip_address, date_trunc('hour', attempted_at) having count(*) >= 20"""
+        ).fetchall()
+    }
+    assert noisy == planted_ips
+    insider = attacks.loc[attacks["kind"] == "bulk_export", "source"].iat[0]
+    top = con.execute(
+        "select account_id from data_access group by 1 order by max(rows_returned) desc limit 1"
+    ).fetchone()[0]
+    assert top == insider

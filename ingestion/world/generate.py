@@ -19,7 +19,9 @@ from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
 from ingestion.world.random import rng_for
 from ingestion.world.reference import read_categories, read_regions
+from ingestion.world.security import data_access_events, login_events
 from ingestion.world.simulate import CHANNELS, Simulation, price_lines, simulate
+from ingestion.world.text import market_trend, reviews, social_mentions, support_conversations
 from ingestion.world.weather import generate_weather
 
 FREE_SHIPPING_FROM_CENTS = 5_000
@@ -45,6 +47,13 @@ class World:
     returns: pd.DataFrame
     campaigns: Campaigns
     clickstream: Clickstream
+    reviews: pd.DataFrame
+    support_conversations: pd.DataFrame
+    social_mentions: pd.DataFrame
+    market_trend: pd.DataFrame
+    login_events: pd.DataFrame
+    data_access_events: pd.DataFrame
+    attacks: pd.DataFrame
     email_events: pd.DataFrame
     ad_spend: pd.DataFrame
     promo_redemptions: pd.DataFrame
@@ -77,6 +86,12 @@ class World:
             "email_events": self.email_events,
             "ad_spend": self.ad_spend,
             "promo_redemptions": self.promo_redemptions,
+            "reviews": self.reviews,
+            "support_conversations": self.support_conversations,
+            "social_mentions": self.social_mentions,
+            "market_trend": self.market_trend,
+            "login_events": self.login_events,
+            "data_access_events": self.data_access_events,
             "inventory_snapshots": self.inventory,
             "purchase_orders": self.purchase_orders,
         }
@@ -106,6 +121,9 @@ def generate_world(settings: Settings) -> World:
         .sort_values(["changed_at", "customer_id", "change_type"], kind="stable")
         .reset_index(drop=True)
     )
+    clickstream = build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines)
+    logins, login_attacks = login_events(seed, customers.profiles, clickstream.customers["home_ip"].to_numpy(), days)
+    access, access_attacks = data_access_events(seed, days)
     return World(
         days=days,
         catalog=catalog,
@@ -120,7 +138,14 @@ def generate_world(settings: Settings) -> World:
         shipments=after["shipments"],
         returns=after["returns"],
         campaigns=campaigns,
-        clickstream=build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines),
+        clickstream=clickstream,
+        reviews=reviews(seed, lines, after["orders"], after["returns"], catalog.products),
+        support_conversations=support_conversations(seed, after["orders"]),
+        social_mentions=social_mentions(seed, sf, days, catalog.products),
+        market_trend=market_trend(seed, days),
+        login_events=logins,
+        data_access_events=access,
+        attacks=pd.concat([login_attacks, access_attacks], ignore_index=True),
         email_events=email_events(seed, campaigns, customers.profiles, days),
         ad_spend=ad_spend(seed, sf, campaigns, days),
         promo_redemptions=redemptions,

@@ -1,0 +1,214 @@
+"""Text with planted sentiment and intent: product reviews, support conversations and social mentions,
+built from templates and phrase pools. Labels go to the ground truth; a few texts carry an email address
+or a phone number, as real free text does, so the privacy layer has something to scrub."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ingestion.world.random import rng_for
+
+POSITIVE = [
+    "Absolutely love it",
+    "Great quality and fast delivery",
+    "Exceeded my expectations",
+    "Works perfectly, highly recommend",
+    "Fantastic value for the price",
+    "Really happy with this purchase",
+]
+NEUTRAL = [
+    "It is okay, does the job",
+    "Average quality, nothing special",
+    "Fine for the price",
+    "As described, no surprises",
+    "Decent but could be better",
+]
+NEGATIVE = [
+    "Terrible quality, very disappointed",
+    "Broke after two days, awful",
+    "Worst purchase I have made",
+    "Poor fit and cheap material, returning it",
+    "Arrived damaged and support was useless",
+]
+DETAILS_POS = ["the {noun} feels sturdy", "my family loves the {noun}", "the {noun} looks even better in person"]
+DETAILS_NEU = ["the {noun} is what you would expect", "the {noun} is a bit smaller than I thought"]
+DETAILS_NEG = ["the {noun} stopped working", "the {noun} looks nothing like the pictures", "the {noun} smells bad"]
+
+INTENTS = {
+    "where_is_my_order": (
+        "Hi, where is my order {order}? It was supposed to arrive already.",
+        "Let me check the tracking for {order} for you.",
+    ),
+    "return_request": ("I want to return an item from order {order}.", "I have created a return label for {order}."),
+    "damaged_item": (
+        "The item in order {order} arrived damaged!",
+        "I am sorry about that, a replacement is on its way.",
+    ),
+    "payment_issue": ("I was charged twice for order {order}.", "I see the duplicate authorization; it will drop off."),
+    "product_question": (
+        "Does this come in other sizes? Asking about order {order}.",
+        "Yes, the product comes in several sizes.",
+    ),
+    "cancel_order": ("Please cancel order {order}, I ordered by mistake.", "Order {order} has been cancelled."),
+}
+CUSTOMER_MOOD = {
+    "positive": ["Thanks so much, great service!", "Perfect, thank you!"],
+    "neutral": ["Ok.", "Alright, thanks."],
+    "negative": ["This is unacceptable, I am very frustrated.", "Awful experience, I will not shop here again."],
+}
+SOCIAL = {
+    "positive": [
+        "Just got my order from @FutureMart and I love it!",
+        "@FutureMart delivery was super quick today",
+        "Best deals this week at @FutureMart",
+    ],
+    "neutral": [
+        "Anyone tried the new {noun} at @FutureMart?",
+        "@FutureMart has a sale on {noun}s",
+        "Looking at a {noun} from @FutureMart",
+    ],
+    "negative": [
+        "@FutureMart my package is late again",
+        "Never buying a {noun} from @FutureMart again",
+        "@FutureMart customer service is a joke",
+    ],
+}
+PLATFORMS = np.array(["twitter", "instagram", "reddit", "tiktok"], dtype=object)
+
+
+def _pii_suffix(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
+    """Some writers leave contact details in free text."""
+    out = np.full(n, "", dtype=object)
+    hit = np.flatnonzero(rng.random(n) < rate)
+    for i in hit:
+        if rng.random() < 0.5:
+            out[i] = f" Contact me at user{int(rng.integers(100, 999))}@example.com"
+        else:
+            out[i] = f" Call me on +1-{int(rng.integers(200, 999))}-555-{int(rng.integers(1000, 9999))}"
+    return out
+
+
+def reviews(
+    seed: int, lines: pd.DataFrame, orders: pd.DataFrame, returns: pd.DataFrame, products: pd.DataFrame
+) -> pd.DataFrame:
+    """About 8% of delivered lines get a review; rating follows planted product quality and returns."""
+    rng = rng_for(seed, "reviews")
+    quality = pd.Series(rng.normal(0, 1, len(products)), index=products["product_id"])
+    delivered = orders.loc[orders["status"] == "delivered", ["order_id", "customer_id", "ordered_at"]]
+    cand = lines.merge(delivered, on="order_id")
+    cand = cand[rng.random(len(cand)) < 0.08].reset_index(drop=True)
+    returned = cand.set_index(["order_id", "line_number"]).index.isin(
+        returns.set_index(["order_id", "line_number"]).index
+    )
+    score = 3.6 + 0.9 * quality.reindex(cand["product_id"]).to_numpy() - 1.8 * returned + rng.normal(0, 0.7, len(cand))
+    rating = np.clip(np.round(score), 1, 5).astype(int)
+    sentiment = np.select([rating >= 4, rating == 3], ["positive", "neutral"], "negative")
+    nouns = products.set_index("product_id")["product_name"].str.split().str[-1].reindex(cand["product_id"]).to_numpy()
+    heads, details = [], []
+    for s, noun in zip(sentiment, nouns, strict=True):
+        pool, det = {
+            "positive": (POSITIVE, DETAILS_POS),
+            "neutral": (NEUTRAL, DETAILS_NEU),
+            "negative": (NEGATIVE, DETAILS_NEG),
+        }[s]
+        heads.append(pool[int(rng.integers(0, len(pool)))])
+        details.append(det[int(rng.integers(0, len(det)))].format(noun=noun.lower()))
+    body = np.array([f"{h}. Honestly, {d}." for h, d in zip(heads, details, strict=True)], dtype=object)
+    body = body + _pii_suffix(rng, len(cand), 0.03)
+    created = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 4.0, len(cand)) * 86400 + 3 * 86400, "s").round("s")
+    frame = pd.DataFrame(
+        {
+            "review_id": [f"RV{i:08d}" for i in range(1, len(cand) + 1)],
+            "product_id": cand["product_id"],
+            "customer_id": cand["customer_id"],
+            "order_id": cand["order_id"],
+            "rating": rating,
+            "title": heads,
+            "body": body,
+            "created_at": created,
+            "sentiment": sentiment,
+        }
+    )
+    return frame.sort_values(["created_at", "review_id"]).reset_index(drop=True)
+
+
+def support_conversations(seed: int, orders: pd.DataFrame) -> pd.DataFrame:
+    """About 4% of orders lead to a support chat with a planted intent, resolution and customer sentiment."""
+    rng = rng_for(seed, "support")
+    cand = orders[rng.random(len(orders)) < 0.04].reset_index(drop=True)
+    names = np.array(list(INTENTS), dtype=object)
+    intent = names[rng.choice(len(names), len(cand), p=[0.32, 0.22, 0.12, 0.08, 0.16, 0.10])]
+    resolved = rng.random(len(cand)) < np.where(np.isin(intent, ["damaged_item", "payment_issue"]), 0.7, 0.9)
+    mood = np.where(~resolved, "negative", np.where(rng.random(len(cand)) < 0.6, "positive", "neutral"))
+    opened = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 2.0, len(cand)) * 86400, "s").round("s")
+    minutes = np.where(resolved, rng.gamma(2.0, 6.0, len(cand)), rng.gamma(2.0, 20.0, len(cand)))
+    transcripts = []
+    for order_id, it, m in zip(cand["order_id"], intent, mood, strict=True):
+        ask, answer = INTENTS[it]
+        closing = CUSTOMER_MOOD[m][int(rng.integers(0, len(CUSTOMER_MOOD[m])))]
+        transcripts.append(
+            f"customer: {ask.format(order=order_id)}\nagent: {answer.format(order=order_id)}\ncustomer: {closing}"
+        )
+    transcript = np.array(transcripts, dtype=object) + _pii_suffix(rng, len(cand), 0.05)
+    return (
+        pd.DataFrame(
+            {
+                "conversation_id": [f"CV{i:08d}" for i in range(1, len(cand) + 1)],
+                "customer_id": cand["customer_id"],
+                "order_id": cand["order_id"],
+                "channel": "chat",
+                "opened_at": opened,
+                "closed_at": opened + pd.to_timedelta(np.round(minutes * 60), "s"),
+                "resolution": np.where(
+                    resolved, "resolved", np.where(rng.random(len(cand)) < 0.5, "escalated", "unresolved")
+                ),
+                "transcript": transcript,
+                "intent": intent,
+                "sentiment": mood,
+            }
+        )
+        .sort_values(["opened_at", "conversation_id"])
+        .reset_index(drop=True)
+    )
+
+
+def social_mentions(seed: int, scale_factor: float, days: pd.DatetimeIndex, products: pd.DataFrame) -> pd.DataFrame:
+    rng = rng_for(seed, "social")
+    per_day = rng.poisson(25 * scale_factor + 2, len(days))
+    day = np.repeat(np.arange(len(days)), per_day)
+    n = len(day)
+    sentiment = np.array(["positive", "neutral", "negative"], dtype=object)[rng.choice(3, n, p=[0.45, 0.35, 0.2])]
+    nouns = products["product_name"].str.split().str[-1].str.lower().to_numpy()
+    text = [SOCIAL[s][int(rng.integers(0, 3))].format(noun=nouns[int(rng.integers(0, len(nouns)))]) for s in sentiment]
+    posted = days[day] + pd.to_timedelta(rng.integers(0, 86400, n), "s")
+    return (
+        pd.DataFrame(
+            {
+                "mention_id": [f"SM{i:08d}" for i in range(1, n + 1)],
+                "platform": PLATFORMS[rng.integers(0, len(PLATFORMS), n)],
+                "posted_at": posted,
+                "author_handle": [f"@user{int(x)}" for x in rng.integers(1000, 99999, n)],
+                "text": text,
+                "sentiment": sentiment,
+            }
+        )
+        .sort_values(["posted_at", "mention_id"])
+        .reset_index(drop=True)
+    )
+
+
+def market_trend(seed: int, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """A weekly-published consumer demand index (base 100): drift, season and noise."""
+    rng = rng_for(seed, "trend")
+    weeks = days[days.weekday == 0]
+    t = np.arange(len(weeks))
+    value = (
+        100
+        + 0.05 * t
+        + 6 * np.cos(2 * np.pi * (weeks.dayofyear.to_numpy() - 340) / 365.25)
+        + np.cumsum(rng.normal(0, 0.6, len(weeks)))
+    )
+    return pd.DataFrame(
+        {"week_start": weeks.date, "index_name": "us_online_retail_demand", "index_value": np.round(value, 2)}
+    )
