@@ -41,7 +41,9 @@ class Settings:
                                                       year of orders; tests use 0.02
     ``FUTUREMART_START_DATE``    ``2024-01-01``       first day of generated business activity
     ``FUTUREMART_END_DATE``      ``2024-12-31``       last day of generated business activity (inclusive)
-    ``FUTUREMART_DBT_THREADS``   ``1``                dbt threads; DuckDB has a single writer
+    ``FUTUREMART_DBT_THREADS``   ``2``                dbt threads (one dbt process: one DuckDB writer)
+    ``FUTUREMART_DIRT_RATE``     ``0``                share of rows of the shop and CRM extracts made dirty
+                                                      (duplicates, malformed, missing, late); 0 is clean
     ============================ ==================== ===================================================
     """
 
@@ -50,7 +52,8 @@ class Settings:
     scale_factor: float = 1.0
     start_date: dt.date = dt.date(2024, 1, 1)
     end_date: dt.date = dt.date(2024, 12, 31)
-    dbt_threads: int = 1
+    dbt_threads: int = 2
+    dirt_rate: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -63,6 +66,8 @@ class Settings:
             )
         if self.seed < 0:
             raise SettingsError(f"FUTUREMART_SEED must be a non-negative integer, got {self.seed}.")
+        if not 0 <= self.dirt_rate <= 0.2:
+            raise SettingsError(f"FUTUREMART_DIRT_RATE must be between 0 and 0.2, got {self.dirt_rate}.")
         if self.dbt_threads < 1:
             raise SettingsError(f"FUTUREMART_DBT_THREADS must be at least 1, got {self.dbt_threads}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
@@ -120,6 +125,8 @@ class Settings:
             values["end_date"] = _parse(dt.date.fromisoformat, "FUTUREMART_END_DATE", end, "YYYY-MM-DD")
         if threads := env.get("FUTUREMART_DBT_THREADS"):
             values["dbt_threads"] = _parse(int, "FUTUREMART_DBT_THREADS", threads, "an integer >= 1")
+        if dirt := env.get("FUTUREMART_DIRT_RATE"):
+            values["dirt_rate"] = _parse(float, "FUTUREMART_DIRT_RATE", dirt, "a share between 0 and 0.2")
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from futuremart.settings import Settings
 from ingestion.contracts import EntityContract, get_contract
+from ingestion.dirt import DirtInjector
 from ingestion.world import World
 from ingestion.world.catalog import CHANNEL_PRICE_FACTOR, round_price
 from ingestion.world.params import WAREHOUSES
@@ -64,15 +65,24 @@ def export_layout(frame: pd.DataFrame, contract: EntityContract) -> pd.DataFrame
 
 
 def write_partitioned(
-    frame: pd.DataFrame, partition_day: pd.Series | np.ndarray, contract: EntityContract, landing_dir: Path
+    frame: pd.DataFrame,
+    partition_day: pd.Series | np.ndarray,
+    contract: EntityContract,
+    landing_dir: Path,
+    dirt: DirtInjector | None = None,
 ) -> LandedEntity:
-    """Write ``frame`` in the contract's layout as one file per day of ``partition_day``."""
+    """Write ``frame`` in the contract's layout as one file per day of ``partition_day`` (with dirt when a
+    dirt injector applies to the entity)."""
     data = export_layout(frame.reset_index(drop=True), contract)
-    days = pd.Series(np.asarray(partition_day), name="_dt")
+    dirty = dirt is not None and dirt.applies_to(contract)
+    day_values = dirt.move_late(contract, data, np.asarray(partition_day)) if dirty else np.asarray(partition_day)
+    days = pd.Series(day_values, name="_dt")
     files = 0
     for day, part in data.groupby(days, sort=True):
         path = partition_path(landing_dir, contract, pd.Timestamp(day).date())
         path.parent.mkdir(parents=True, exist_ok=True)
+        if dirty:
+            part = dirt.corrupt(contract, part, path.relative_to(landing_dir).as_posix())
         _write(part, path, contract.format)
         files += 1
     return LandedEntity(contract.source_system, contract.entity, files, len(frame))
@@ -100,12 +110,14 @@ def _date_of(values: pd.Series, start: dt.date) -> np.ndarray:
 
 
 def land_world(world: World, settings: Settings) -> list[LandedEntity]:
-    """Write every extract of ``world`` into the landing zone and return what was written."""
+    """Write every extract of ``world`` into the landing zone and return what was written; with a dirt
+    rate, the dirty rows are listed in ``truth/dirty_rows.csv``."""
     landing, start = settings.landing_dir, settings.start_date
     landed: list[LandedEntity] = []
+    dirt = DirtInjector(settings.dirt_rate, settings.seed)
 
     def land(system: str, entity: str, frame: pd.DataFrame, day) -> None:  # noqa: ANN001
-        landed.append(write_partitioned(frame, day, get_contract(system, entity), landing))
+        landed.append(write_partitioned(frame, day, get_contract(system, entity), landing, dirt))
 
     orders = world.orders
     land("shop", "orders", orders, orders["ordered_at"].dt.date)
@@ -165,6 +177,8 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     land("external", "weather", weather, weather["observed_on"])
     comp = world.competitor_prices
     land("external", "competitor_prices", comp, comp["observed_on"])
+    settings.truth_dir.mkdir(parents=True, exist_ok=True)
+    dirt.truth().to_csv(settings.truth_dir / "dirty_rows.csv", index=False, lineterminator="\n")
     return landed
 
 

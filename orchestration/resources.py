@@ -26,6 +26,7 @@ class FutureMartResource(dg.ConfigurableResource):
     scale_factor: float | None = None
     start_date: str | None = None
     end_date: str | None = None
+    dirt_rate: float | None = None
 
     @property
     def settings(self) -> Settings:
@@ -35,6 +36,7 @@ class FutureMartResource(dg.ConfigurableResource):
             scale_factor=self.scale_factor,
             start_date=dt.date.fromisoformat(self.start_date) if self.start_date else None,
             end_date=dt.date.fromisoformat(self.end_date) if self.end_date else None,
+            dirt_rate=self.dirt_rate,
         )
 
     @contextlib.contextmanager

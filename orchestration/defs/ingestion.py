@@ -73,6 +73,7 @@ def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMa
         "scale_factor": settings.scale_factor,
         "start_date": settings.start_date.isoformat(),
         "end_date": settings.end_date.isoformat(),
+        "dirt_rate": settings.dirt_rate,
     }
     if manifest_path.exists() and json.loads(manifest_path.read_text()) != world_id:
         raise WorldMismatchError(
