@@ -215,22 +215,7 @@ def simulate(
             order_seq += len(used)
             order_of_visit = np.full(n_visits, -1)
             order_of_visit[used] = order_ids
-            cust = visitors[used]
-            mix = np.array([PERSONAS[k].channel_mix for k in persona_idx[cust]])
-            channel = (mix.cumsum(axis=1) < rng.random(len(used))[:, None]).sum(axis=1)
-            hour = rng.choice(24, len(used), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-            order_frames.append(
-                pd.DataFrame(
-                    {
-                        "order_seq": order_ids,
-                        "day": t,
-                        "region": r,
-                        "customer": cust,
-                        "channel": np.minimum(channel, 2),
-                        "second": hour * 3600 + rng.integers(0, 3600, len(used)),
-                    }
-                )
-            )
+            order_frames.append(_new_orders(rng, order_ids, t, r, visitors[used], persona_idx))
             line_frames.append(
                 pd.DataFrame(
                     {
@@ -269,21 +254,7 @@ def simulate(
                 x_customers, x_order = np.unique(x_cust, return_inverse=True)
                 x_ids = np.arange(order_seq, order_seq + len(x_customers))
                 order_seq += len(x_customers)
-                mix = np.array([PERSONAS[k].channel_mix for k in persona_idx[x_customers]])
-                x_channel = (mix.cumsum(axis=1) < rng.random(len(x_customers))[:, None]).sum(axis=1)
-                x_hour = rng.choice(24, len(x_customers), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-                order_frames.append(
-                    pd.DataFrame(
-                        {
-                            "order_seq": x_ids,
-                            "day": t,
-                            "region": r,
-                            "customer": x_customers,
-                            "channel": np.minimum(x_channel, 2),
-                            "second": x_hour * 3600 + rng.integers(0, 3600, len(x_customers)),
-                        }
-                    )
-                )
+                order_frames.append(_new_orders(rng, x_ids, t, r, x_customers, persona_idx))
                 line_frames.append(
                     pd.DataFrame(
                         {
@@ -306,6 +277,26 @@ def simulate(
     )
     pos = pd.concat(po_rows, ignore_index=True)
     return Simulation(lines, orders, lost, stock_history, pos, _disruption_frame(disruptions, days))
+
+
+def _new_orders(
+    rng: np.random.Generator, ids: np.ndarray, t: int, r: int, customers: np.ndarray, persona_idx: np.ndarray
+) -> pd.DataFrame:
+    """Orders of ``customers`` on day ``t`` in region ``r``: channel from the persona's mix, time of day from
+    the shopping curve."""
+    mix = np.array([PERSONAS[k].channel_mix for k in persona_idx[customers]])
+    channel = (mix.cumsum(axis=1) < rng.random(len(customers))[:, None]).sum(axis=1)
+    hour = rng.choice(24, len(customers), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    return pd.DataFrame(
+        {
+            "order_seq": ids,
+            "day": t,
+            "region": r,
+            "customer": customers,
+            "channel": np.minimum(channel, 2),
+            "second": hour * 3600 + rng.integers(0, 3600, len(customers)),
+        }
+    )
 
 
 def _pick_skus(
