@@ -12,7 +12,7 @@ LINT_WAREHOUSE := $(CURDIR)/dbt_project/target/lint.duckdb
 # Test scale: small enough for a 2-core machine, big enough to exercise every path.
 TEST_SCALE ?= 0.02
 
-.PHONY: help setup manifest run dev test lint validate clean clean-data
+.PHONY: help setup manifest run dev test lint validate bench clean clean-data
 
 help:
 	@echo "make run     set up, generate data, materialize every asset (data/warehouse/futuremart.duckdb)"
@@ -20,6 +20,7 @@ help:
 	@echo "make dev     open the Dagster UI (http://localhost:3000) on workspace.yaml"
 	@echo "make lint    sqlfluff (dbt templater) on every model, ruff on the Python"
 	@echo "make validate run the Great Expectations suites against the warehouse"
+	@echo "make bench   record generation figures at SF1 and SF10 (data/bench/generation.json)"
 	@echo "make clean   remove build artifacts; make clean-data removes data/ too"
 
 $(BIN)/.installed: pyproject.toml
@@ -50,6 +51,11 @@ lint: setup
 test: setup
 	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest
 	$(MAKE) --no-print-directory lint
+
+# Records figures, asserts nothing: scale factors are configurable (make bench BENCH_SCALES="1 10").
+BENCH_SCALES ?= 1 10
+bench: setup
+	$(BIN)/python -m benchmarks.generation $(foreach s,$(BENCH_SCALES),--scale $(s))
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache .ruff_cache logs
