@@ -45,11 +45,11 @@ class FutureMartResource(dg.ConfigurableResource):
         path = self.settings.warehouse_path
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        resource = DuckDBResource(database=str(path), connection_config={"threads": 2})
         if read_only:
             with duckdb.connect(str(path), read_only=True) as con:
                 yield con
         else:
+            resource = DuckDBResource(database=str(path), connection_config={"threads": 2})
             with resource.get_connection() as con:
                 con.execute("set enable_progress_bar = false")  # keeps run logs readable
                 yield con

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dagster as dg
-
 from futuremart.settings import PROJECT_ROOT
 from orchestration.definitions import defs
 
@@ -64,7 +62,6 @@ def test_raw_assets_feed_the_dbt_sources():
     assert graph["raw/shop_orders"]["deps"] == ["landing/shop_orders"]
     assert "gx_raw_shop_orders" in graph["raw/shop_orders"]["checks"]
     assert any(c.startswith("unique_fct_orders") for c in graph["marts/fct_orders"]["checks"])
-    assert isinstance(dg.AssetKey(["marts", "fct_orders"]), dg.AssetKey)
 
 
 def test_the_workspace_loads_with_the_venv_binaries_only(tmp_path):

@@ -31,37 +31,36 @@ def world_home(tmp_path_factory) -> Path:
 def con(world_home):
     connection = duckdb.connect()
     landing = world_home / "landing"
+    csv_views = {
+        "orders": "shop/orders",
+        "weather": "external/weather",
+        "price_changes": "pim/price_changes",
+        "logins": "security/login_events",
+        "data_access": "security/data_access_events",
+        "reviews": "crm/reviews",
+        "audiences": "marketing/campaign_audiences",
+        "campaigns": "marketing/campaigns",
+        "promotions": "marketing/promotions",
+    }
+    for view, folder in csv_views.items():
+        connection.execute(
+            f"create view {view} as select * from read_csv('{landing}/{folder}/*/*.csv', hive_partitioning=false)"
+        )
     connection.execute(
         f"""
-        create view orders as select * from read_csv('{landing}/shop/orders/*/*.csv', hive_partitioning=false);
         create view lines as select l.*, cast(o.ordered_at as date) as order_date, o.customer_id, o.ship_region
             from read_csv('{landing}/shop/order_lines/*/*.csv', hive_partitioning=false) as l
             join orders as o using (order_id);
-        create view weather as select * from read_csv('{landing}/external/weather/*/*.csv', hive_partitioning=false);
         create view snapshots as
             select * from read_parquet('{landing}/inventory/stock_snapshots/*/*.parquet', hive_partitioning=false);
-        create view price_changes as
-            select * from read_csv('{landing}/pim/price_changes/*/*.csv', hive_partitioning=false);
         create view clickstream as
             select * from read_json('{landing}/shop/clickstream/*/*.ndjson.gz', format = 'newline_delimited',
                                     hive_partitioning = false, columns = {{
                                         event_id: 'varchar', session_id: 'varchar', customer_id: 'varchar',
                                         event_type: 'varchar', event_at: 'timestamp', channel: 'varchar',
                                         product_id: 'varchar', order_id: 'varchar'}});
-        create view logins as
-            select * from read_csv('{landing}/security/login_events/*/*.csv', hive_partitioning=false);
-        create view data_access as
-            select * from read_csv('{landing}/security/data_access_events/*/*.csv', hive_partitioning=false);
-        create view reviews as
-            select * from read_csv('{landing}/crm/reviews/*/*.csv', hive_partitioning=false);
         create view support as
             select * from read_json('{landing}/crm/support_conversations/*/*.jsonl', hive_partitioning=false);
-        create view audiences as
-            select * from read_csv('{landing}/marketing/campaign_audiences/*/*.csv', hive_partitioning=false);
-        create view campaigns as
-            select * from read_csv('{landing}/marketing/campaigns/*/*.csv', hive_partitioning=false);
-        create view promotions as
-            select * from read_csv('{landing}/marketing/promotions/*/*.csv', hive_partitioning=false);
         """
     )
     catalog = json.loads((landing / "pim" / "catalog" / "dt=2024-01-01" / "catalog.json").read_text())

@@ -1,17 +1,11 @@
 with
 
-source as (
-    select * from {{ source('crm', 'consents') }}
-),
-
-deduplicated as (
-    select
-        *,
-        row_number() over (
-            partition by customer_id, channel, recorded_at
-            order by _source_file desc, _source_line desc
-        ) as export_rank
-    from source
+latest as (
+    {{ latest_per_key(
+        source('crm', 'consents'),
+        partition_by='customer_id, channel, recorded_at',
+        order_by='_source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -25,8 +19,7 @@ renamed as (
         consent_status,
         recorded_at,
         source as capture_source
-    from deduplicated
-    where export_rank = 1
+    from latest
 )
 
 select * from renamed

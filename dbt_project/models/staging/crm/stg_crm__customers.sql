@@ -1,18 +1,12 @@
 with
 
-source as (
-    select * from {{ source('crm', 'customers') }}
-),
-
+-- The change feed holds one full profile per version; the latest version is the current profile.
 latest as (
-    -- The change feed holds one full profile per version; the latest version is the current profile.
-    select
-        *,
-        row_number() over (
-            partition by customer_id
-            order by updated_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
+    {{ latest_per_key(
+        source('crm', 'customers'),
+        partition_by='customer_id',
+        order_by='updated_at desc, _source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -33,7 +27,6 @@ renamed as (
         updated_at as profile_updated_at,
         _source_file as source_file
     from latest
-    where version_rank = 1
 )
 
 select * from renamed

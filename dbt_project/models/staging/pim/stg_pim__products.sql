@@ -1,18 +1,12 @@
 with
 
-source as (
-    select * from {{ source('pim', 'products') }}
-),
-
+-- Each monthly catalog export repeats every product; the latest export describes it now.
 latest as (
-    -- Each monthly catalog export repeats every product; the latest export describes it now.
-    select
-        *,
-        row_number() over (
-            partition by product_id
-            order by _source_file desc, _source_line desc
-        ) as export_rank
-    from source
+    {{ latest_per_key(
+        source('pim', 'products'),
+        partition_by='product_id',
+        order_by='_source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -29,7 +23,6 @@ renamed as (
         is_active,
         _source_file as source_file
     from latest
-    where export_rank = 1
 )
 
 select * from renamed

@@ -1,17 +1,11 @@
 with
 
-source as (
-    select * from {{ source('pim', 'variants') }}
-),
-
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by sku
-            order by _source_file desc, _source_line desc
-        ) as export_rank
-    from source
+    {{ latest_per_key(
+        source('pim', 'variants'),
+        partition_by='sku',
+        order_by='_source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -22,7 +16,6 @@ renamed as (
         barcode,
         _source_file as source_file
     from latest
-    where export_rank = 1
 )
 
 select * from renamed

@@ -1,17 +1,11 @@
 with
 
-source as (
-    select * from {{ source('shop', 'order_lines') }}
-),
-
 latest as (
-    select
-        *,
-        row_number() over (
-            partition by order_id, line_number
-            order by _source_file desc, _source_line desc
-        ) as export_rank
-    from source
+    {{ latest_per_key(
+        source('shop', 'order_lines'),
+        partition_by='order_id, line_number',
+        order_by='_source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -26,7 +20,6 @@ renamed as (
         line_amount,
         _source_file as source_file
     from latest
-    where export_rank = 1
 )
 
 select * from renamed

@@ -1,18 +1,12 @@
 with
 
-source as (
-    select * from {{ source('shop', 'orders') }}
-),
-
+-- A re-exported order (a later partition) supersedes the earlier copy.
 latest as (
-    -- A re-exported order (a later partition) supersedes the earlier copy.
-    select
-        *,
-        row_number() over (
-            partition by order_id
-            order by _source_file desc, _source_line desc
-        ) as export_rank
-    from source
+    {{ latest_per_key(
+        source('shop', 'orders'),
+        partition_by='order_id',
+        order_by='_source_file desc, _source_line desc'
+    ) }}
 ),
 
 renamed as (
@@ -34,7 +28,6 @@ renamed as (
         _source_file as source_file,
         _loaded_at as loaded_at
     from latest
-    where export_rank = 1
 )
 
 select * from renamed
