@@ -1,3 +1,12 @@
+-- Heavy fact: rebuilt by order day (see macros/incremental.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='order_date',
+    partition_by=['order_date'],
+    on_schema_change='fail'
+) }}
+
 with
 
 order_lines as (
@@ -6,6 +15,7 @@ order_lines as (
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ incremental_window('order_date') }}
 ),
 
 products as (

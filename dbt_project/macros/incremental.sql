@@ -1,0 +1,36 @@
+{#- Incremental facts are rebuilt one day-partition at a time. The strategy differs by engine: DuckDB
+    deletes the window's days and inserts them again (delete+insert keyed on the date column); Spark
+    overwrites the Parquet partitions (insert_overwrite). Models call
+        config(materialized='incremental', incremental_strategy=incremental_strategy(),
+               unique_key='<date column>', partition_by=['<date column>'], on_schema_change='fail')
+    and filter their source rows with `where {{ incremental_window('<date column>') }}`. -#}
+{% macro incremental_strategy() -%}
+    {{ return(adapter.dispatch('incremental_strategy')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__incremental_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{#- The days an incremental run rebuilds. A full build takes everything. An incremental build takes the
+    partition window passed as vars (min_date, max_date: Dagster's daily partitions and backfills), or,
+    without vars, the last `lookback_days` days already built and anything newer, so rows that arrive
+    late for a recent day are picked up by the next run. -#}
+{% macro incremental_window(date_column, lookback_days=3) -%}
+    {%- if is_incremental() -%}
+        {%- if var('min_date', none) is not none or var('max_date', none) is not none -%}
+            {{ date_column }} >= cast('{{ var("min_date", "1900-01-01") or "1900-01-01" }}' as date)
+            and {{ date_column }} <= cast('{{ var("max_date", "2999-12-31") or "2999-12-31" }}' as date)
+        {%- else -%}
+            {{ date_column }} >= (
+                select {{ dbt.dateadd('day', -lookback_days, 'max(' ~ date_column ~ ')') }} from {{ this }}
+            )
+        {%- endif -%}
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
