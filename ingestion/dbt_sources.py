@@ -33,7 +33,11 @@ def source_document(system: str, contracts: list[EntityContract]) -> dict:
     for c in contracts:
         columns = []
         for col in c.columns:
-            entry: dict = {"name": col.name, "description": f"{col.type}{', required' if col.required else ''}."}
+            entry: dict = {
+                "name": col.name,
+                "description": f"{col.type}{', required' if col.required else ''}.",
+                "data_type": col.type,
+            }
             if col.pii:
                 entry["config"] = {"meta": {"pii": col.pii}}
             columns.append(entry)

@@ -48,3 +48,16 @@ def test_relative_home_is_taken_from_the_project_root():
 def test_bad_settings_fail_with_a_message_naming_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_holiday_seed_is_the_generators_calendar():
+    import pandas as pd
+
+    from futuremart.settings import SEEDS_DIR
+    from ingestion.world.calendar import holidays
+
+    seed = pd.read_csv(SEEDS_DIR / "holidays.csv", parse_dates=["holiday_date"])
+    generated = holidays(list(range(2020, 2031)))
+    assert seed["holiday_date"].dt.date.tolist() == generated["date"].tolist()
+    assert seed["holiday_name"].tolist() == generated["holiday_name"].tolist()
+    assert seed["is_public_holiday"].tolist() == generated["is_public_holiday"].tolist()

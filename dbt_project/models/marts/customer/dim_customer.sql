@@ -1,7 +1,7 @@
 with
 
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
+versions as (
+    select * from {{ ref('int_customer__profile_versions') }}
 ),
 
 regions as (
@@ -9,7 +9,7 @@ regions as (
 ),
 
 consents as (
-    select * from {{ ref('int_customer_consents_current') }}
+    select * from {{ ref('int_customer__consents_current') }}
 ),
 
 as_of as (
@@ -20,22 +20,28 @@ as_of as (
 final as (
     -- Personal data (email, names, phone, street, birth date) stays out: only generalized attributes.
     select
-        customers.customer_id,
-        customers.city,
-        customers.region_code,
+        versions.customer_version_key,
+        versions.customer_id,
+        cast(versions.version_number as integer) as version_number,
+        versions.valid_from,
+        versions.valid_to,
+        versions.is_current,
+        versions.change_type,
+        versions.city,
+        versions.region_code,
         regions.region_name,
-        customers.country_code,
-        {{ age_band('customers.birth_date', 'as_of.as_of_date') }} as age_band,
-        customers.signup_date,
-        customers.loyalty_tier,
+        versions.country_code,
+        {{ age_band('versions.birth_date', 'as_of.as_of_date') }} as age_band,
+        versions.signup_date,
+        versions.loyalty_tier,
         coalesce(consents.has_email_consent, false) as has_email_consent,
         coalesce(consents.has_push_consent, false) as has_push_consent
-    from customers
+    from versions
     cross join as_of
     left join regions
-        on customers.region_code = regions.region_code
+        on versions.region_code = regions.region_code
     left join consents
-        on customers.customer_id = consents.customer_id
+        on versions.customer_id = consents.customer_id
 )
 
 select * from final

@@ -1,17 +1,19 @@
 with
 
--- The change feed holds one full profile per version; the latest version is the current profile.
-latest as (
+-- The change feed holds one full profile per version; a version exported twice is kept once.
+versions as (
     {{ latest_per_key(
         source('crm', 'customers'),
-        partition_by='customer_id',
-        order_by='updated_at desc, _source_file desc, _source_line desc'
+        partition_by='customer_id, updated_at',
+        order_by='_source_file desc, _source_line desc'
     ) }}
 ),
 
 renamed as (
     select
         customer_id,
+        updated_at as profile_updated_at,
+        change_type,
         email,
         first_name,
         last_name,
@@ -24,9 +26,8 @@ renamed as (
         signed_up_at,
         cast(signed_up_at as date) as signup_date,
         loyalty_tier,
-        updated_at as profile_updated_at,
         _source_file as source_file
-    from latest
+    from versions
 )
 
 select * from renamed
