@@ -8,6 +8,10 @@ order_lines as (
     select * from {{ ref('stg_shop__order_lines') }}
 ),
 
+lifecycle as (
+    select * from {{ ref('int_sales__order_lifecycle') }}
+),
+
 line_totals as (
     select
         order_id,
@@ -39,10 +43,18 @@ final as (
         orders.tax_amount,
         orders.shipping_fee,
         orders.order_total,
-        orders.order_status = 'cancelled' as is_cancelled
+        orders.order_status = 'cancelled' as is_cancelled,
+        lifecycle.paid_at,
+        lifecycle.shipped_at,
+        lifecycle.delivered_at,
+        lifecycle.lifecycle_stage,
+        cast(lifecycle.returned_units as bigint) as returned_units,
+        cast(lifecycle.refund_amount as decimal(14, 2)) as refund_amount
     from orders
     left join line_totals
         on orders.order_id = line_totals.order_id
+    left join lifecycle
+        on orders.order_id = lifecycle.order_id
 )
 
 select * from final

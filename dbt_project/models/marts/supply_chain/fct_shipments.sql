@@ -1,0 +1,67 @@
+with
+
+shipments as (
+    select * from {{ ref('stg_shop__shipments') }}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+joined as (
+    select
+        shipments.shipment_id,
+        shipments.order_id,
+        shipments.warehouse_id,
+        shipments.carrier,
+        orders.ship_region_code,
+        orders.order_date,
+        orders.ordered_at,
+        shipments.picked_at,
+        shipments.packed_at,
+        shipments.shipped_at,
+        shipments.delivered_at
+    from shipments
+    left join orders
+        on shipments.order_id = orders.order_id
+),
+
+final as (
+    select
+        shipment_id,
+        order_id,
+        warehouse_id,
+        carrier,
+        ship_region_code,
+        order_date,
+        ordered_at,
+        picked_at,
+        cast(picked_at as date) as pick_date,
+        packed_at,
+        shipped_at,
+        delivered_at,
+        cast(
+            {{ dbt.datediff('picked_at', 'packed_at', 'second') }}
+            / 3600.0 as double
+        ) as hours_pick_to_pack,
+        cast(
+            {{ dbt.datediff('packed_at', 'shipped_at', 'second') }}
+            / 3600.0 as double
+        ) as hours_pack_to_ship,
+        cast(
+            {{ dbt.datediff('shipped_at', 'delivered_at', 'second') }}
+            / 3600.0 as double
+        ) as hours_ship_to_deliver,
+        cast(
+            {{ dbt.datediff('ordered_at', 'shipped_at', 'second') }}
+            / 3600.0 as double
+        ) as hours_order_to_ship,
+        cast(
+            {{ dbt.datediff('ordered_at', 'delivered_at', 'second') }}
+            / 3600.0 as double
+        ) as hours_order_to_deliver,
+        delivered_at is not null as is_delivered
+    from joined
+)
+
+select * from final
