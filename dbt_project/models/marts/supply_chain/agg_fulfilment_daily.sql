@@ -38,14 +38,15 @@ final as (
         cast(packed_shipments as bigint) as packed_shipments,
         cast(shipped_shipments as bigint) as shipped_shipments,
         cast(delivered_shipments as bigint) as delivered_shipments,
-        cast(avg_hours_pick_to_pack as double) as avg_hours_pick_to_pack,
-        cast(p90_hours_pick_to_pack as double) as p90_hours_pick_to_pack,
-        cast(avg_hours_pack_to_ship as double) as avg_hours_pack_to_ship,
-        cast(p90_hours_pack_to_ship as double) as p90_hours_pack_to_ship,
-        cast(avg_hours_ship_to_deliver as double) as avg_hours_ship_to_deliver,
-        cast(p90_hours_ship_to_deliver as double) as p90_hours_ship_to_deliver,
-        cast(avg_hours_order_to_ship as double) as avg_hours_order_to_ship,
-        cast(p90_hours_order_to_ship as double) as p90_hours_order_to_ship,
+        -- Rounded: parallel float sums differ in the last bits between runs; reruns must be identical.
+        cast(round(avg_hours_pick_to_pack, 4) as double) as avg_hours_pick_to_pack,
+        cast(round(p90_hours_pick_to_pack, 4) as double) as p90_hours_pick_to_pack,
+        cast(round(avg_hours_pack_to_ship, 4) as double) as avg_hours_pack_to_ship,
+        cast(round(p90_hours_pack_to_ship, 4) as double) as p90_hours_pack_to_ship,
+        cast(round(avg_hours_ship_to_deliver, 4) as double) as avg_hours_ship_to_deliver,
+        cast(round(p90_hours_ship_to_deliver, 4) as double) as p90_hours_ship_to_deliver,
+        cast(round(avg_hours_order_to_ship, 4) as double) as avg_hours_order_to_ship,
+        cast(round(p90_hours_order_to_ship, 4) as double) as p90_hours_order_to_ship,
         cast(delivered_within_3_days as double) / shipments as share_delivered_within_3_days
     from aggregated
 )
