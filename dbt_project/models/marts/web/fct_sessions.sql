@@ -1,0 +1,61 @@
+-- One row per derived session, from the event fact (same session keys). A session holds at most one
+-- purchase (a purchase closes the session), so order_id is that purchase's order.
+with
+
+events as (
+    select * from {{ ref('fct_web_events') }}
+),
+
+sessions as (
+    select
+        session_key,
+        max(visitor_id) as visitor_id,
+        max(customer_id) as customer_id,
+        max(channel) as channel,
+        min(event_at) as session_started_at,
+        max(event_at) as session_ended_at,
+        count(*) as event_count,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as page_view_count,
+        sum(case when event_type = 'search' then 1 else 0 end) as search_count,
+        sum(case when event_type = 'product_view' then 1 else 0 end) as product_view_count,
+        count(distinct case when event_type = 'product_view' then product_id end) as products_viewed,
+        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_cart_count,
+        sum(case when event_type = 'remove_from_cart' then 1 else 0 end) as remove_from_cart_count,
+        sum(case when event_type = 'checkout_start' then 1 else 0 end) as checkout_start_count,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_count,
+        max(order_id) as order_id
+    from events
+    group by session_key
+),
+
+final as (
+    select
+        session_key,
+        visitor_id,
+        customer_id,
+        customer_id is null as is_anonymous,
+        channel,
+        cast(session_started_at as date) as session_date,
+        cast(session_started_at as timestamp) as session_started_at,
+        cast(session_ended_at as timestamp) as session_ended_at,
+        cast(
+            {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as bigint -- noqa: LT05
+        ) as duration_seconds,
+        cast(event_count as bigint) as event_count,
+        cast(page_view_count as bigint) as page_view_count,
+        cast(search_count as bigint) as search_count,
+        cast(product_view_count as bigint) as product_view_count,
+        cast(products_viewed as bigint) as products_viewed,
+        cast(add_to_cart_count as bigint) as add_to_cart_count,
+        cast(remove_from_cart_count as bigint) as remove_from_cart_count,
+        cast(checkout_start_count as bigint) as checkout_start_count,
+        cast(purchase_count as bigint) as purchase_count,
+        product_view_count > 0 as has_product_view,
+        add_to_cart_count > 0 as has_add_to_cart,
+        checkout_start_count > 0 as has_checkout,
+        purchase_count > 0 as is_converted,
+        order_id
+    from sessions
+)
+
+select * from final

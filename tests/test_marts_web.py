@@ -1,0 +1,232 @@
+"""Web marts (clickstream): funnel against orders, no event lost, the sessionization rule, no personal data.
+
+The generator (ingestion/world/clickstream.py) gives every web and app order exactly one tracker session
+ending in a ``purchase`` event that carries the order id at the order's timestamp; marketplace orders leave
+no clickstream. The tests hold the marts to that, and reconcile events from the landed files to the fact.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from ingestion.contracts import load_contracts
+from ingestion.raw_loader import landed_files
+
+WEB_MARTS = ("fct_web_events", "fct_sessions", "agg_funnel_daily", "agg_product_views_daily", "agg_kpis_hourly")
+SESSION_GAP_SECONDS = 30 * 60
+IPV4 = r"(^|[^0-9])[0-9]{1,3}([.][0-9]{1,3}){3}($|[^0-9])"
+
+
+def _rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def test_every_clickstream_order_maps_to_exactly_one_converted_session(built):
+    with built.connect() as con:
+        bad = _rows(
+            con,
+            """
+            with purchased as (
+                select distinct order_id from marts.fct_web_events where event_type = 'purchase'
+            )
+            select orders.order_id, count(sessions.session_key) as converted_sessions
+            from marts.fct_orders as orders
+            inner join purchased on orders.order_id = purchased.order_id
+            left join marts.fct_sessions as sessions
+                on sessions.order_id = orders.order_id
+                and sessions.is_converted
+                and sessions.channel = orders.channel
+                and sessions.customer_id = orders.customer_id
+            group by orders.order_id
+            having count(sessions.session_key) <> 1
+            """,
+        )
+        assert bad == [], f"orders without exactly one matching converted session: {bad[:5]}"
+        # A converted session places one order, and every order id of a session is a real purchase event.
+        assert _rows(con, "select count(*) from marts.fct_sessions where is_converted and order_id is null") == [(0,)]
+        assert _rows(con, "select max(purchase_count) from marts.fct_sessions") == [(1,)]
+
+
+def test_converted_sessions_per_day_equal_purchased_orders_per_day(built):
+    with built.connect() as con:
+        # The purchase is a session's last event (it closes the session), so a session converts on the day
+        # it ends; raw purchase events are counted independently of the sessionization.
+        diff = _rows(
+            con,
+            """
+            with from_sessions as (
+                select cast(session_ended_at as date) as day, count(*) as n
+                from marts.fct_sessions where is_converted group by 1
+            ),
+            from_events as (
+                select cast(event_at as date) as day, count(distinct order_id) as n
+                from raw.shop_clickstream where event_type = 'purchase' group by 1
+            )
+            select coalesce(s.day, e.day), s.n, e.n
+            from from_sessions as s full outer join from_events as e on s.day = e.day
+            where s.n is distinct from e.n
+            """,
+        )
+        assert diff == []
+        # The daily funnel carries the same sessions and conversions as the session fact.
+        funnel = _rows(
+            con,
+            """
+            with s as (
+                select session_date, channel, count(*) as sessions,
+                    sum(case when is_converted then 1 else 0 end) as converted
+                from marts.fct_sessions group by 1, 2
+            )
+            select count(*) from s
+            full outer join marts.agg_funnel_daily as f using (session_date, channel)
+            where f.sessions is distinct from s.sessions or f.converted_sessions is distinct from s.converted
+            """,
+        )
+        assert funnel == [(0,)]
+
+
+def test_share_of_orders_with_a_clickstream_session(built):
+    with built.connect() as con:
+        shares = dict(
+            (channel, (orders, with_session))
+            for channel, orders, with_session in _rows(
+                con,
+                """
+                select orders.channel, count(*), count(sessions.order_id)
+                from marts.fct_orders as orders
+                left join marts.fct_sessions as sessions on orders.order_id = sessions.order_id
+                group by 1
+                """,
+            )
+        )
+    total = sum(n for n, _ in shares.values())
+    with_session = sum(s for _, s in shares.values())
+    print(f"orders with a clickstream session: {with_session}/{total} = {with_session / total:.3f} {shares}")
+    assert set(shares) <= {"web", "app", "marketplace"}
+    for channel in ("web", "app"):
+        orders, matched = shares[channel]
+        assert orders > 0 and matched == orders, f"{channel}: {matched}/{orders} orders have a session"
+    if "marketplace" in shares:
+        assert shares["marketplace"][1] == 0, "marketplace orders are placed off-site and have no session"
+
+
+def test_no_event_is_lost_between_landing_raw_and_the_fact(built):
+    contract = next(c for c in load_contracts() if c.raw_table == "shop_clickstream")
+    landed = 0
+    for path in landed_files(contract, built.settings.landing_dir):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            landed += sum(1 for line in handle if line.strip())
+    with built.connect() as con:
+        ((raw_rows, raw_keys),) = _rows(con, "select count(*), count(distinct event_id) from raw.shop_clickstream")
+        (quarantined,) = con.execute("select count(*) from quarantine.shop_clickstream").fetchone()
+        (fact_rows,) = con.execute("select count(*) from marts.fct_web_events").fetchone()
+        (missing,) = con.execute(
+            "select count(*) from (select event_id from raw.shop_clickstream "
+            "except select event_id from marts.fct_web_events)"
+        ).fetchone()
+        (extra,) = con.execute(
+            "select count(*) from (select event_id from marts.fct_web_events "
+            "except select event_id from raw.shop_clickstream)"
+        ).fetchone()
+    assert landed == raw_rows + quarantined
+    # Staging keeps one row per event_id (latest export wins): the duplicates it drops are the only loss.
+    assert fact_rows == raw_rows - (raw_rows - raw_keys)
+    assert missing == 0 and extra == 0
+    dropped = raw_rows - raw_keys
+    print(f"events: landed {landed}, quarantined {quarantined}, duplicates dropped {dropped}, fact {fact_rows}")
+
+
+def test_sessions_follow_the_30_minute_rule(built):
+    with built.connect() as con:
+        # Inside a session, no two consecutive events are more than 30 minutes apart.
+        (too_long_gaps,) = con.execute(
+            f"""
+            select count(*) from (
+                select date_diff('second', lag(event_at) over w, event_at) as gap
+                from marts.fct_web_events
+                window w as (partition by session_key order by event_at, event_id)
+            ) where gap > {SESSION_GAP_SECONDS}
+            """
+        ).fetchone()
+        assert too_long_gaps == 0
+        # One visitor, one customer and one channel per session.
+        (mixed,) = con.execute(
+            """
+            select count(*) from (
+                select session_key from marts.fct_web_events group by 1
+                having count(distinct visitor_id) > 1 or count(distinct channel) > 1
+                    or count(distinct coalesce(customer_id, '')) > 1
+            )
+            """
+        ).fetchone()
+        assert mixed == 0
+        # Consecutive sessions of a visitor are more than 30 minutes apart, unless the earlier one ended with
+        # a purchase (an order closes the session), and they never overlap.
+        rows = _rows(
+            con,
+            """
+            select
+                date_diff('second', lag(session_ended_at) over w, session_started_at) as gap,
+                lag(is_converted) over w as previous_converted
+            from marts.fct_sessions
+            window w as (partition by visitor_id order by session_started_at, session_key)
+            """,
+        )
+    gaps = [(gap, converted) for gap, converted in rows if gap is not None]
+    assert gaps, "no visitor has two sessions"
+    assert all(gap >= 0 for gap, _ in gaps), "sessions of a visitor overlap"
+    assert all(gap > SESSION_GAP_SECONDS for gap, converted in gaps if not converted)
+    closed_by_purchase = sum(1 for gap, converted in gaps if converted and gap <= SESSION_GAP_SECONDS)
+    print(f"returning-visitor sessions: {len(gaps)}, of which {closed_by_purchase} split by a purchase")
+
+
+def test_product_purchases_match_online_order_lines(built):
+    with built.connect() as con:
+        (from_clicks,) = con.execute("select sum(purchasing_sessions) from marts.agg_product_views_daily").fetchone()
+        (from_orders,) = con.execute(
+            """
+            select count(*) from (
+                select distinct lines.order_id, lines.product_id
+                from marts.fct_order_lines as lines
+                inner join marts.fct_sessions as sessions on lines.order_id = sessions.order_id
+            )
+            """
+        ).fetchone()
+    # Every bought product is added to the cart in its buying session; a browse session merged into a
+    # buying one (same visitor within 30 minutes) can add a few products that were not bought.
+    assert from_orders > 0
+    assert from_orders <= from_clicks <= from_orders * 1.01 + 5
+
+
+def test_no_web_mart_holds_ip_addresses_user_agents_or_search_text(built):
+    with built.connect() as con:
+        raw_values = {
+            r[0]
+            for column in ("ip_address", "user_agent", "search_query")
+            for r in con.execute(
+                f"select distinct {column} from raw.shop_clickstream where {column} is not null"
+            ).fetchall()
+        }
+        columns = _rows(
+            con,
+            "select table_name, column_name, data_type from information_schema.columns "
+            f"where table_schema = 'marts' and table_name in {WEB_MARTS}",
+        )
+        assert {t for t, _, _ in columns} == set(WEB_MARTS)
+        names = {c for _, c, _ in columns}
+        assert not names & {"ip_address", "user_agent", "search_query", "ip", "useragent"}
+        for table, column, data_type in columns:
+            if data_type != "VARCHAR":
+                continue
+            (looks_like_ip, looks_like_agent) = con.execute(
+                f"""
+                select
+                    count(*) filter (where regexp_matches("{column}", '{IPV4}')),
+                    count(*) filter (where "{column}" ilike '%mozilla/%' or "{column}" ilike '%futuremartapp/%')
+                from marts.{table}
+                """
+            ).fetchone()
+            assert looks_like_ip == 0, f"marts.{table}.{column} holds IP addresses"
+            assert looks_like_agent == 0, f"marts.{table}.{column} holds user agents"
+            values = {r[0] for r in con.execute(f'select distinct "{column}" from marts.{table}').fetchall()}
+            assert not values & raw_values, f"marts.{table}.{column} holds an IP, user agent or search text"
