@@ -101,3 +101,27 @@ def test_quality_scores_cover_every_table_and_drop_when_a_test_fails(built, tmp_
     assert rescored["dim_date"].tests_failed == 1
     assert rescored["dim_date"].score < by_table["dim_date"][5]
     assert rescored["fct_orders"].score == 100.0
+
+
+def test_dbt_docs_generate_works_offline_and_its_catalog_covers_every_model(built, tmp_path):
+    copy = tmp_path / built.settings.warehouse_path.name
+    shutil.copy(built.settings.warehouse_path, copy)
+    target = tmp_path / "target"
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run(
+        [str(dbt), "docs", "generate", "--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(copy)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    manifest = json.loads((target / "manifest.json").read_text())
+    catalog = json.loads((target / "catalog.json").read_text())
+    models = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    assert models - catalog["nodes"].keys() == set()
+    for uid in models:
+        documented = set(manifest["nodes"][uid]["columns"])
+        actual = {c.lower() for c in catalog["nodes"][uid]["columns"]}
+        assert actual <= documented, f"{uid}: undocumented columns {sorted(actual - documented)}"
+    assert (target / "index.html").exists()

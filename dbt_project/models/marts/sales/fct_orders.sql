@@ -12,6 +12,10 @@ lifecycle as (
     select * from {{ ref('int_sales__order_lifecycle') }}
 ),
 
+customer_versions as (
+    select * from {{ ref('int_customer__profile_versions') }}
+),
+
 line_totals as (
     select
         order_id,
@@ -27,6 +31,7 @@ final as (
     select
         orders.order_id,
         orders.customer_id,
+        customer_versions.customer_version_key,
         orders.order_date,
         orders.ordered_at,
         orders.channel,
@@ -51,6 +56,12 @@ final as (
         cast(lifecycle.returned_units as bigint) as returned_units,
         cast(lifecycle.refund_amount as decimal(14, 2)) as refund_amount
     from orders
+    -- The customer's profile as it was when the order was placed (type 2 point-in-time join).
+    left join customer_versions
+        on
+            orders.customer_id = customer_versions.customer_id
+            and orders.ordered_at >= customer_versions.valid_from
+            and (customer_versions.valid_to is null or orders.ordered_at < customer_versions.valid_to)
     left join line_totals
         on orders.order_id = line_totals.order_id
     left join lifecycle
