@@ -26,9 +26,18 @@
             {{ date_column }} >= cast('{{ var("min_date", "1900-01-01") or "1900-01-01" }}' as date)
             and {{ date_column }} <= cast('{{ var("max_date", "2999-12-31") or "2999-12-31" }}' as date)
         {%- else -%}
-            {{ date_column }} >= (
-                select {{ dbt.dateadd('day', -lookback_days, 'max(' ~ date_column ~ ')') }} from {{ this }}
-            )
+            {#- The start date is looked up before the model runs and written as a literal: a scalar
+                subquery on the target would stop engines pushing the filter down to the source scan. -#}
+            {%- set latest = none -%}
+            {%- if execute -%}
+                {%- set found = run_query('select max(' ~ date_column ~ ') from ' ~ this) -%}
+                {%- set latest = found.columns[0].values()[0] if found and found.rows | length > 0 else none -%}
+            {%- endif -%}
+            {%- if latest is none -%}
+                1 = 1
+            {%- else -%}
+                {{ date_column }} >= {{ dbt.dateadd('day', -lookback_days, "cast('" ~ latest ~ "' as date)") }}
+            {%- endif -%}
         {%- endif -%}
     {%- else -%}
         1 = 1

@@ -15,6 +15,7 @@ from orchestration.resources import FutureMartResource
     key=["governance", "data_quality_scores"],
     group_name="governance",
     owners=["team:data-platform"],
+    kinds={"python", "duckdb"},
     deps=list(futuremart_dbt_models.keys),
     pool="duckdb_writer",
     description="Data-quality score per warehouse table (governance.data_quality_scores): latest dbt test "

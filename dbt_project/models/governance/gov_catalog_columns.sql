@@ -34,7 +34,7 @@ catalog (
     owner, steward, tests, test_names
 ) as (
     {% if rows %}
-        select * from (values {{ rows | join(',\n        ') }}) as v
+        values {{ rows | join(',\n        ') }}
     {% else %}
         select
             {% for _ in range(12) %}cast(null as {{ dbt.type_string() }}){% if not loop.last %}, {% endif %}{% endfor %}

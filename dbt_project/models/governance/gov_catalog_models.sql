@@ -1,4 +1,5 @@
-{#- One row per model, seed and raw source of the project, from dbt's graph (see macros/governance_catalog.sql). -#}
+{#- One row per model, seed and raw source of the project, from dbt's graph
+    (see macros/governance_catalog.sql). -#}
 {% set rows = [] %}
 {% if execute %}
     {% set tests = catalog_tests_by_node() %}
@@ -10,9 +11,11 @@
         {% for column in node.columns.values() if column_pii(column) %}
             {% do pii_columns.append(column.name) %}
         {% endfor %}
-        {% set layer = node.fqn[1] if node.resource_type == 'model' else ('raw' if node.resource_type == 'source' else 'reference') %}
+        {% set layer = node.fqn[1] if node.resource_type == 'model'
+            else ('raw' if node.resource_type == 'source' else 'reference') %}
         {% set owner = meta.get('owner') or (node.source_meta or {}).get('owner') %}
-        {% set materialized = node.config.materialized if node.resource_type != 'source' else 'source table' %}
+        {% set materialized = node.config.materialized
+            if node.resource_type != 'source' else 'source table' %}
         {% set contract = node.config.get('contract', {}) if node.resource_type == 'model' else {} %}
         {% do rows.append("(" ~ [
             sql_string(node.unique_id),
@@ -41,7 +44,7 @@ catalog (
     contract_enforced, documented_columns, pii_columns, pii_column_names, tests, defined_in
 ) as (
     {% if rows %}
-        select * from (values {{ rows | join(',\n        ') }}) as v
+        values {{ rows | join(',\n        ') }}
     {% else %}
         select
             {% for _ in range(15) %}cast(null as {{ dbt.type_string() }}){% if not loop.last %}, {% endif %}{% endfor %}

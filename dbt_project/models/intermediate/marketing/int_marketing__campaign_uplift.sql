@@ -76,12 +76,10 @@ by_group as (
         sum(case when assigned_group = 'holdout' then orders_in_window else 0 end) as holdout_orders,
         sum(case when assigned_group = 'treatment' then lines_in_window else 0 end) as treatment_lines,
         sum(case when assigned_group = 'holdout' then lines_in_window else 0 end) as holdout_lines,
-        stddev_samp(
-            case when assigned_group = 'treatment' then cast(lines_in_window as double) end
-        ) as treatment_lines_stddev,
-        stddev_samp(
-            case when assigned_group = 'holdout' then cast(lines_in_window as double) end
-        ) as holdout_lines_stddev,
+        {{ exact_stddev_samp("case when assigned_group = 'treatment' then lines_in_window end") }}
+            as treatment_lines_stddev,
+        {{ exact_stddev_samp("case when assigned_group = 'holdout' then lines_in_window end") }}
+            as holdout_lines_stddev,
         sum(
             case when assigned_group = 'treatment' then net_revenue_in_window else 0 end
         ) as treatment_revenue,

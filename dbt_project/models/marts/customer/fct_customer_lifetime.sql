@@ -39,8 +39,8 @@ measured as (
         coalesce(per_customer.order_count, 0) as order_count,
         coalesce(per_customer.units, 0) as units,
         coalesce(per_customer.net_revenue, 0) as net_revenue,
-        {{ dbt.datediff('per_customer.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days,
-        {{ dbt.datediff('customers.signup_date', 'as_of.as_of_date', 'day') }} as tenure_days
+        {{ dbt.datediff('per_customer.last_order_date', 'as_of.as_of_date', 'day') | trim }} as recency_days,
+        {{ dbt.datediff('customers.signup_date', 'as_of.as_of_date', 'day') | trim }} as tenure_days
     from customers
     cross join as_of
     left join per_customer
@@ -51,7 +51,7 @@ measured as (
 scored as (
     select
         customer_id,
-        ntile(5) over (order by recency_days desc, customer_id) as recency_score,
+        ntile(5) over (order by recency_days desc, customer_id asc) as recency_score,
         ntile(5) over (order by order_count, customer_id) as frequency_score,
         ntile(5) over (order by net_revenue, customer_id) as monetary_score
     from measured

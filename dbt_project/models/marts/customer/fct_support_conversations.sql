@@ -17,7 +17,7 @@ final as (
         resolution,
         resolution = 'resolved' as is_resolved,
         cast(
-            {{ dbt.datediff('opened_at', 'closed_at', 'second') }} / 60.0 as double
+            {{ dbt.datediff('opened_at', 'closed_at', 'second') | trim }} / 60.0 as double
         ) as minutes_to_close
     from conversations
 )

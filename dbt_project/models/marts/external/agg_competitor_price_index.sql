@@ -37,7 +37,7 @@ weekly as (
         count(distinct competitor) as competitors_observed,
         avg(competitor_price) as avg_competitor_price,
         avg(list_price) as avg_our_list_price,
-        avg(price_ratio) as price_index,
+        {{ exact_avg('price_ratio', 12) }} as price_index,
         min(price_ratio) as min_price_ratio,
         max(price_ratio) as max_price_ratio,
         avg(case when price_ratio < 1 then 1.0 else 0.0 end) as share_competitor_cheaper
