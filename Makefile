@@ -12,7 +12,7 @@ LINT_WAREHOUSE := $(CURDIR)/dbt_project/target/lint.duckdb
 # Test scale: small enough for a 2-core machine, big enough to exercise every path.
 TEST_SCALE ?= 0.02
 
-.PHONY: help setup manifest run dev test lint validate bench clean clean-data
+.PHONY: help setup manifest run dev test lint validate bench bench-publish clean clean-data
 
 help:
 	@echo "make run     set up, generate data, materialize every asset (data/warehouse/futuremart.duckdb)"
@@ -56,6 +56,10 @@ test: setup
 BENCH_SCALES ?= 1 10
 bench: setup
 	$(BIN)/python -m benchmarks.generation $(foreach s,$(BENCH_SCALES),--scale $(s))
+
+# Times publishing the analysts' copy from the warehouse that `make run` built (data/bench/publish.json).
+bench-publish: setup
+	$(BIN)/python -m benchmarks.publish --repeat 3
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs .pytest_cache .ruff_cache logs

@@ -94,6 +94,11 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def published_dir(self) -> Path:
+        """Read-only copies for readers (``analyst.duckdb``), swapped in atomically after a good build."""
+        return self.home / "published"
+
+    @property
     def n_days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 
@@ -137,6 +142,7 @@ class Settings:
             warehouse_path=str(self.warehouse_path),
             truth_dir=str(self.truth_dir),
             reports_dir=str(self.reports_dir),
+            published_dir=str(self.published_dir),
         )
         return out
 

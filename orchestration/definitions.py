@@ -10,6 +10,7 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_cli_resource, futuremart_dbt_models
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
+from orchestration.defs.publish import analyst_warehouse
 from orchestration.defs.quality import gx_raw_shop_orders
 from orchestration.resources import FutureMartResource
 
@@ -26,7 +27,14 @@ materialize_everything = dg.define_asset_job(
 def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Definitions:
     """Assemble the code location; tests pass a resource pointing at a temporary data home."""
     return dg.Definitions(
-        assets=[land_source_extracts, *raw_assets, load_audit, futuremart_dbt_models, data_quality_scores],
+        assets=[
+            land_source_extracts,
+            *raw_assets,
+            load_audit,
+            futuremart_dbt_models,
+            data_quality_scores,
+            analyst_warehouse,
+        ],
         asset_checks=[gx_raw_shop_orders],
         jobs=[materialize_everything],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},

@@ -13,6 +13,7 @@ def test_defaults_put_everything_under_data():
     assert s.landing_dir == PROJECT_ROOT / "data" / "landing"
     assert s.truth_dir == PROJECT_ROOT / "data" / "truth"
     assert s.reports_dir == PROJECT_ROOT / "data" / "reports"
+    assert s.published_dir == PROJECT_ROOT / "data" / "published"
     assert (s.seed, s.scale_factor) == (42, 1.0)
 
 

@@ -1,0 +1,244 @@
+"""Publish read-only copies of chosen warehouse tables, swapped into place atomically.
+
+Readers never open the warehouse itself: DuckDB allows one writer per file, and a reader holding the file
+blocks the next build (and the other way round). They open a published copy instead, which no build ever
+writes in place. :func:`publish_tables` writes a *new* file next to the target, copies the chosen tables into
+it, checkpoints and closes it, verifies it (reopened read-only: the same tables, and per table the same row
+count and content checksum as the source), then renames it over the target (``os.replace``, atomic on
+POSIX) and fsyncs the folder so the rename survives a power cut. A reader that opened the old copy keeps its
+open file; the next reader opens the new one; nobody sees a half-written copy. Any failure before the rename
+removes the staged file and leaves the previous copy untouched.
+
+Which tables go into which copy is the caller's choice (schemas and/or single tables): the analysts' copy is
+:data:`ANALYST_SCHEMAS` + :data:`ANALYST_TABLES`. Schemas that hold personal data in clear
+(:data:`PERSONAL_DATA_SCHEMAS`) are refused unless the caller says so explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+ANALYST_COPY = "analyst.duckdb"
+# Analyst-facing: the star schema and the reference seeds, whole.
+ANALYST_SCHEMAS = ("marts", "reference")
+# ... and the governance tables that describe them (catalog, quality scores, test results, reconciliation).
+# governance.load_audit stays out: it is the loaders' operational log (file paths, run ids), not analysis data.
+ANALYST_TABLES = (
+    "governance.gov_catalog_models",
+    "governance.gov_catalog_columns",
+    "governance.data_quality_scores",
+    "governance.dbt_test_results",
+    "governance.gov_load_reconciliation",
+)
+# Names, emails, streets, IPs, free text: these layers hold them in clear, so no copy for readers takes them
+# by accident.
+PERSONAL_DATA_SCHEMAS = frozenset({"raw", "quarantine", "staging", "intermediate"})
+STAGED_INFIX = ".tmp-"
+
+
+class PublishError(RuntimeError):
+    """The copy could not be built or did not verify; the previously published copy is unchanged."""
+
+
+@dataclass(frozen=True)
+class TableFigures:
+    """Row count and an order-independent content checksum of one table."""
+
+    rows: int
+    checksum: str
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What was published: the target, its tables (``schema.table`` -> figures), its size and timing."""
+
+    path: Path
+    tables: dict[str, TableFigures]
+    bytes: int
+    seconds: float
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables.values())
+
+
+def publish_tables(
+    warehouse_path: Path,
+    target_path: Path,
+    *,
+    schemas: Sequence[str] = (),
+    tables: Sequence[str] = (),
+    tag: str,
+    allow_personal_data: bool = False,
+    before_verify: Callable[[Path], None] | None = None,
+) -> PublishResult:
+    """Publish every table of ``schemas`` plus ``tables`` (``schema.table``) of the warehouse to ``target_path``.
+
+    ``tag`` names the staged file (``<target>.tmp-<tag>``, e.g. the run id). ``before_verify`` is called with
+    the staged, closed file just before verification (a hook for fault-injection tests and for operators who
+    want to keep a copy). One publisher per target at a time (the orchestrator's ``duckdb_writer`` pool):
+    staged files of earlier publishers that crashed are removed first. The warehouse is attached read-only, so
+    no other process may hold it read-write meanwhile. Raises :class:`PublishError` on any failure, after
+    removing the staged file; the previous copy at ``target_path`` is then untouched.
+    """
+    started = time.perf_counter()
+    warehouse_path, target_path = Path(warehouse_path), Path(target_path)
+    _refuse_personal_data(schemas, tables, allow_personal_data)
+    if not warehouse_path.exists():
+        raise PublishError(f"no warehouse at {warehouse_path}: build it first (futuremart run).")
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_staged(target_path)
+    staged = target_path.with_name(f"{target_path.name}{STAGED_INFIX}{tag}")
+    try:
+        expected = stage_copy(warehouse_path, staged, schemas=schemas, tables=tables)
+        if before_verify is not None:
+            before_verify(staged)
+        verify_copy(staged, expected)
+        staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
+        replace_atomically(staged, target_path)
+    except BaseException as err:
+        _unlink(staged)
+        _unlink(_wal(staged))
+        if isinstance(err, PublishError):
+            raise
+        if isinstance(err, Exception):
+            raise PublishError(f"publishing {target_path.name} failed, previous copy kept: {err}") from err
+        raise
+    return PublishResult(target_path, expected, target_path.stat().st_size, time.perf_counter() - started)
+
+
+def resolve_tables(
+    con: duckdb.DuckDBPyConnection, catalog: str, schemas: Iterable[str], tables: Iterable[str]
+) -> list[tuple[str, str]]:
+    """``(schema, table)`` of every base table of ``schemas`` in ``catalog``, plus ``tables``, sorted.
+
+    Raises :class:`PublishError` when a named schema has no table or a named table does not exist.
+    """
+    present = {
+        (s, t)
+        for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ?", [catalog]
+        ).fetchall()
+    }
+    chosen: set[tuple[str, str]] = set()
+    for schema in schemas:
+        in_schema = {(s, t) for s, t in present if s == schema}
+        if not in_schema:
+            raise PublishError(f"schema {schema!r} has no table in the warehouse: was the dbt build run?")
+        chosen |= in_schema
+    for name in tables:
+        schema, _, table = name.partition(".")
+        if (schema, table) not in present:
+            raise PublishError(f"table {name!r} is not in the warehouse: was the dbt build run?")
+        chosen.add((schema, table))
+    return sorted(chosen)
+
+
+def stage_copy(
+    warehouse_path: Path, staged: Path, *, schemas: Sequence[str] = (), tables: Sequence[str] = ()
+) -> dict[str, TableFigures]:
+    """Write a new DuckDB file ``staged`` holding the chosen tables; return the source's figures per table.
+
+    The file is checkpointed and closed when this returns (no write-ahead log left beside it) and fsynced.
+    """
+    if staged.exists():
+        raise PublishError(f"{staged} already exists; refusing to overwrite it")
+    expected: dict[str, TableFigures] = {}
+    with duckdb.connect(str(staged)) as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"attach {_literal(str(warehouse_path))} as src (read_only)")
+        for schema, table in resolve_tables(con, "src", schemas, tables):
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"')
+            expected[f"{schema}.{table}"] = _figures(con, f'src."{schema}"."{table}"')
+        con.execute("detach src")
+        con.execute("checkpoint")
+    if _wal(staged).exists():
+        raise PublishError(f"{staged} left a write-ahead log after closing; the copy is not self-contained")
+    _fsync(staged)
+    return expected
+
+
+def verify_copy(staged: Path, expected: Mapping[str, TableFigures]) -> None:
+    """Reopen ``staged`` read-only and check it holds exactly ``expected``: the same tables, no other
+    relation, and per table the same row count and content checksum. Reading every row also makes DuckDB
+    check every block's checksum. Raises :class:`PublishError` naming what differs."""
+    try:
+        with duckdb.connect(str(staged), read_only=True) as con:
+            con.execute("set enable_progress_bar = false")
+            relations = {
+                f"{s}.{t}"
+                for s, t in con.execute(
+                    "select schema_name, table_name from duckdb_tables() where not internal "
+                    "union all select schema_name, view_name from duckdb_views() where not internal"
+                ).fetchall()
+            }
+            if relations != set(expected):
+                raise PublishError(
+                    f"{staged.name} holds {sorted(relations - set(expected))} it should not and lacks "
+                    f"{sorted(set(expected) - relations)}"
+                )
+            wrong = {}
+            for name, want in expected.items():
+                schema, _, table = name.partition(".")
+                got = _figures(con, f'"{schema}"."{table}"')
+                if got != want:
+                    wrong[name] = (want, got)
+    except duckdb.Error as err:
+        raise PublishError(f"{staged.name} does not open or read back cleanly: {err}") from err
+    if wrong:
+        raise PublishError(f"{staged.name} differs from the warehouse (expected, found): {wrong}")
+
+
+def replace_atomically(staged: Path, target: Path) -> None:
+    """Rename ``staged`` over ``target`` (atomic on one file system) and fsync the folder."""
+    os.replace(staged, target)
+    _fsync(target.parent, directory=True)
+
+
+def remove_staged(target: Path) -> list[Path]:
+    """Remove staged files (and their logs) left beside ``target`` by publishers that died; return them."""
+    stale = sorted(target.parent.glob(f"{target.name}{STAGED_INFIX}*"))
+    for path in stale:
+        _unlink(path)
+    return stale
+
+
+def _refuse_personal_data(schemas: Sequence[str], tables: Sequence[str], allowed: bool) -> None:
+    touched = set(schemas) | {t.partition(".")[0] for t in tables}
+    if (risky := sorted(touched & PERSONAL_DATA_SCHEMAS)) and not allowed:
+        raise PublishError(
+            f"schemas {risky} hold personal data in clear and are not published for readers; pass "
+            "allow_personal_data=True only for a copy whose readers may see it"
+        )
+
+
+def _figures(con: duckdb.DuckDBPyConnection, relation: str) -> TableFigures:
+    rows, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchone()
+    return TableFigures(rows, checksum)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,198 @@
+"""The analysts' published copy: exactly the analyst tables, read-only, swapped in atomically, and a failed
+build or publish leaves the previous copy byte-identical."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from futuremart.publish import (
+    ANALYST_COPY,
+    ANALYST_SCHEMAS,
+    ANALYST_TABLES,
+    PERSONAL_DATA_SCHEMAS,
+    PublishError,
+    publish_tables,
+)
+from tests.conftest import TEST_SEED, mart_checksums, materialize
+
+CLI = Path(sys.executable).with_name("duckdb")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tables_of(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    names = con.execute("select schema_name, table_name from duckdb_tables() order by 1, 2").fetchall()
+    return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in names}
+
+
+def publish(warehouse: Path, target: Path, tag: str = "test", **kwargs):
+    return publish_tables(warehouse, target, schemas=ANALYST_SCHEMAS, tables=ANALYST_TABLES, tag=tag, **kwargs)
+
+
+def test_the_copy_holds_exactly_the_analyst_tables_with_the_warehouse_rows(built):
+    copy = built.settings.published_dir / ANALYST_COPY
+    with built.connect() as con:
+        source = tables_of(con)
+        marts = mart_checksums(con)
+    expected = {n: rows for n, rows in source.items() if n.split(".")[0] in ANALYST_SCHEMAS or n in ANALYST_TABLES}
+    assert len([n for n in expected if n.startswith("marts.")]) > 20 and "reference.regions" in expected
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert tables_of(con) == expected
+        assert mart_checksums(con) == marts
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()}
+        views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0]
+    assert schemas - {"main"} == {"marts", "reference", "governance"}
+    assert not schemas & PERSONAL_DATA_SCHEMAS and views == 0
+    # The asset reports what it published.
+    event = next(
+        e
+        for e in built.result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "published/analyst_warehouse"
+    )
+    meta = event.materialization.metadata
+    assert meta["tables"].value == len(expected) and meta["rows"].value == sum(expected.values())
+    assert meta["bytes"].value == copy.stat().st_size and meta["path"].value == str(copy)
+    assert [p.name for p in copy.parent.iterdir()] == [ANALYST_COPY]  # no staged file left behind
+
+
+def test_the_copy_opens_read_only_in_the_duckdb_cli(built):
+    copy = built.settings.published_dir / ANALYST_COPY
+    with built.connect() as con:
+        orders = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    read = subprocess.run(
+        [str(CLI), "-readonly", "-csv", "-noheader", str(copy), "-c", "select count(*) from marts.fct_orders"],
+        capture_output=True,
+        text=True,
+    )
+    assert read.returncode == 0, read.stderr
+    assert int(read.stdout.strip()) == orders
+    write = subprocess.run(
+        [str(CLI), "-readonly", str(copy), "-c", "create table marts.scratch as select 1 as x"],
+        capture_output=True,
+        text=True,
+    )
+    assert write.returncode != 0 and "read-only" in (write.stdout + write.stderr).lower()
+    assert copy.stat().st_mode & 0o222 == 0  # no write bit either
+
+
+READER = textwrap.dedent(
+    """
+    import os, sys, duckdb
+    path, stop = sys.argv[1], sys.argv[2]
+    while not os.path.exists(stop):
+        try:
+            with duckdb.connect(path, read_only=True) as con:
+                tables = con.execute("select count(*) from duckdb_tables()").fetchone()[0]
+                rows, digest = con.execute(
+                    "select count(*), coalesce(sum(hash(t)), 0)::varchar from marts.fct_orders as t"
+                ).fetchone()
+                lines = con.execute("select count(*) from marts.fct_order_lines").fetchone()[0]
+            print(f"ok {tables} {rows} {digest} {lines}", flush=True)
+        except Exception as err:
+            print("error " + repr(err).replace(chr(10), " "), flush=True)
+    """
+)
+
+
+def test_readers_only_ever_see_a_complete_copy_while_it_is_republished(built, tmp_path):
+    # Two versions of the warehouse that differ in their marts: the built one and a copy with orders removed.
+    version_a = built.settings.warehouse_path
+    version_b = tmp_path / "b" / "futuremart.duckdb"
+    version_b.parent.mkdir()
+    shutil.copyfile(version_a, version_b)
+    with duckdb.connect(str(version_b)) as con:
+        con.execute("delete from marts.fct_orders where order_id in (select order_id from marts.fct_orders limit 500)")
+        con.execute("delete from marts.fct_order_lines where order_id not in (select order_id from marts.fct_orders)")
+    target = tmp_path / "published" / ANALYST_COPY
+    published = {}
+    for version in (version_a, version_b):
+        with duckdb.connect(str(version), read_only=True) as con:
+            rows, digest = con.execute(
+                "select count(*), coalesce(sum(hash(t)), 0)::varchar from marts.fct_orders as t"
+            ).fetchone()
+            lines = con.execute("select count(*) from marts.fct_order_lines").fetchone()[0]
+        published[version] = (rows, digest, lines)
+    n_tables = {len(publish(version_a, target, tag="first").tables)}
+
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        started = time.monotonic()
+        for i in range(6):
+            publish(version_b if i % 2 == 0 else version_a, target, tag=f"run{i}")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err.decode()
+    observations = out.decode().splitlines()
+    errors = [o for o in observations if not o.startswith("ok ")]
+    assert errors == []
+    seen = set()
+    for line in observations:
+        _, tables, rows, digest, lines = line.split()
+        assert {int(tables)} == n_tables, line
+        seen.add((int(rows), digest, int(lines)))
+    assert seen <= set(published.values()), "a reader saw a copy that was never published"
+    assert seen == set(published.values()), f"the reader ({len(observations)} reads in {elapsed:.0f}s) saw one version"
+    assert len(observations) >= 20
+    print(f"{len(observations)} reads during 6 publishes in {elapsed:.1f}s")
+
+
+def corrupt_middle(path: Path) -> None:
+    with open(path, "r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        f.write(os.urandom(1 << 20))
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"before_verify": corrupt_middle}, "does not open or read back cleanly"),
+        ({"before_verify": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])}, "read back"),
+        ({"tables": (*ANALYST_TABLES, "governance.no_such_table")}, "is not in the warehouse"),
+        ({"schemas": (*ANALYST_SCHEMAS, "staging")}, "hold personal data in clear"),
+    ],
+    ids=["corrupted-block", "truncated", "missing-table", "personal-data"],
+)
+def test_a_failed_publish_keeps_the_previous_copy_byte_identical(built, tmp_path, fault, message):
+    target = tmp_path / "published" / ANALYST_COPY
+    publish(built.settings.warehouse_path, target, tag="good")
+    before = sha256(target)
+    kwargs = {"schemas": ANALYST_SCHEMAS, "tables": ANALYST_TABLES, **fault}
+    with pytest.raises(PublishError, match=message):
+        publish_tables(built.settings.warehouse_path, target, tag="bad", **kwargs)
+    assert sha256(target) == before
+    assert [p.name for p in target.parent.iterdir()] == [ANALYST_COPY]
+
+
+def test_a_staged_file_left_by_a_crashed_publisher_is_cleaned_up(built, tmp_path):
+    target = tmp_path / ANALYST_COPY
+    leftover = tmp_path / f"{ANALYST_COPY}.tmp-crashed"
+    leftover.write_bytes(b"half a copy")
+    result = publish(built.settings.warehouse_path, target, tag="next")
+    assert not leftover.exists() and target.exists() and result.bytes == target.stat().st_size
+
+
+def test_a_failed_build_does_not_publish(built, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(built.settings.landing_dir, home / "landing")
+    shutil.copytree(built.settings.published_dir, home / "published")
+    before = sha256(home / "published" / ANALYST_COPY)
+    failed = materialize(home, seed=TEST_SEED + 5)  # refused at landing: another world lives here
+    assert not failed.result.success
+    started = {e.step_key for e in failed.result.all_events if e.event_type_value == "STEP_START"}
+    assert started and not any("analyst_warehouse" in step for step in started)
+    assert sha256(home / "published" / ANALYST_COPY) == before
