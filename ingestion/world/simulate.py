@@ -46,6 +46,9 @@ def simulate(
     campaigns: Campaigns,
 ) -> Simulation:
     rng = rng_for(seed, "simulation")
+    # Lead times come from their own stream, so the stock policy (when and how much is reordered) never
+    # shifts the demand and shopper draws.
+    rng_lead = rng_for(seed, "replenishment")
     uplift = campaigns.campaigns["uplift"].to_numpy()
     products, variants = catalog.products, catalog.variants
     profiles = customers.profiles
@@ -236,7 +239,7 @@ def simulate(
         need_w, need_s = np.nonzero(position <= reorder_point)
         if len(need_w):
             qty = order_up_to[need_w, need_s] - position[need_w, need_s]
-            lead = np.maximum(1, np.round(rng.normal(lead_mean[need_s], lead_sd[need_s]))).astype(np.int64)
+            lead = np.maximum(1, np.round(rng_lead.normal(lead_mean[need_s], lead_sd[need_s]))).astype(np.int64)
             arrive = t + lead
             for j, sup in enumerate(sku_supplier[need_s]):
                 for a, b in disrupted_until.get(sup, ()):
