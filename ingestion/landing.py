@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from futuremart.settings import Settings
@@ -35,33 +37,70 @@ class LandedEntity:
 
 def cents_to_text(cents: pd.Series | np.ndarray) -> pd.Series:
     """Exact decimal text of integer cents (``1999`` -> ``"19.99"``), without float rounding."""
-    values = pd.Series(np.asarray(cents, dtype=np.int64))
-    sign = np.where(values < 0, "-", "")
-    absolute = values.abs()
-    return sign + (absolute // 100).astype(str) + "." + (absolute % 100).astype(str).str.zfill(2)
+    return pd.Series(_cents_array(np.asarray(cents, dtype=np.int64), None).to_pylist(), dtype=object)
+
+
+def _cents_array(cents: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """Integer cents as decimal text, built by Arrow: the cents are the unscaled value of a decimal(20, 2)
+    (two's-complement 128-bit words, high word the sign), whose text form is exact."""
+    cents = np.ascontiguousarray(cents, dtype=np.int64)
+    words = np.empty(2 * len(cents), dtype=np.int64)
+    words[0::2], words[1::2] = cents, np.where(cents < 0, -1, 0)
+    mask = None if valid is None or valid.all() else pa.array(valid).buffers()[1]
+    decimal = pa.Array.from_buffers(pa.decimal128(20, 2), len(cents), [mask, pa.py_buffer(words)])
+    return decimal.cast(pa.string())
 
 
 def partition_path(landing_dir: Path, contract: EntityContract, day: dt.date) -> Path:
     return landing_dir / contract.landing_subdir / f"dt={day.isoformat()}" / contract.file_name
 
 
-def export_layout(frame: pd.DataFrame, contract: EntityContract) -> pd.DataFrame:
-    """The contract's columns in its order, as text: cents become decimals, timestamps ISO, booleans words."""
+def _column(values: pd.Series | np.ndarray, col_type: str, text: bool) -> pa.Array:
+    """One export column: text for timestamps (ISO, whole seconds), dates and booleans; numbers stay
+    numbers (written unquoted); everything else as text. Without ``text`` (Parquet) dates and booleans keep
+    their types."""
+    if col_type == "timestamp":
+        stamps = pa.array(pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[s]"), pa.timestamp("s"))
+        return pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S")
+    array = pa.array(np.asarray(values), from_pandas=True) if isinstance(values, np.ndarray) else None
+    if array is None:
+        array = pa.Array.from_pandas(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if col_type == "date" and pa.types.is_timestamp(array.type):
+        array = array.cast(pa.date32())
+    kind = array.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_string(kind) or pa.types.is_null(kind):
+        return array if not pa.types.is_large_string(kind) else array.cast(pa.string())
+    if not text and (pa.types.is_date(kind) or pa.types.is_boolean(kind)):
+        return array
+    return array.cast(pa.string())  # dates -> ISO, booleans -> true/false, anything else -> its text
+
+
+def export_table(frame: pd.DataFrame, contract: EntityContract) -> pa.Table:
+    """The contract's columns in its order: cents become exact decimals, timestamps ISO text, booleans
+    words, numbers stay numeric (unquoted in CSV, bare in JSON)."""
     out = {}
     for col in contract.columns:
         if f"{col.name}_cents" in frame:
             values = frame[f"{col.name}_cents"]
-            text = cents_to_text(values.fillna(0)).where(values.notna().to_numpy(), None)
-            out[col.name] = text.to_numpy()
-            continue
-        values = frame[col.name]
-        if col.type == "timestamp":
-            out[col.name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy()
-        elif col.type == "boolean" and values.dtype == bool:
-            out[col.name] = np.where(values, "true", "false")
+            valid = values.notna().to_numpy()
+            out[col.name] = _cents_array(values.fillna(0).to_numpy(dtype=np.int64), valid)
         else:
-            out[col.name] = values.to_numpy()
-    return pd.DataFrame(out)
+            out[col.name] = _column(frame[col.name], col.type, contract.format != "parquet")
+    return pa.table(out)
+
+
+def export_layout(frame: pd.DataFrame, contract: EntityContract) -> pd.DataFrame:
+    """:func:`export_table` as a DataFrame of Python objects (what the dirt injector edits row by row)."""
+    table = export_table(frame, contract)
+    return pd.DataFrame({name: np.array(table[name].to_pylist(), dtype=object) for name in table.column_names})
+
+
+def _day_keys(partition_day: pd.Series | np.ndarray) -> np.ndarray:
+    return pd.to_datetime(pd.Series(np.asarray(partition_day))).to_numpy().astype("datetime64[D]")
 
 
 def write_partitioned(
@@ -72,34 +111,105 @@ def write_partitioned(
     dirt: DirtInjector | None = None,
 ) -> LandedEntity:
     """Write ``frame`` in the contract's layout as one file per day of ``partition_day`` (with dirt when a
-    dirt injector applies to the entity)."""
-    data = export_layout(frame.reset_index(drop=True), contract)
+    dirt injector applies to the entity). Rows keep their order within a day."""
+    frame = frame.reset_index(drop=True)
+    data = export_table(frame, contract)
     dirty = dirt is not None and dirt.applies_to(contract)
-    day_values = dirt.move_late(contract, data, np.asarray(partition_day)) if dirty else np.asarray(partition_day)
-    days = pd.Series(day_values, name="_dt")
+    changes: dict = {}
+    if dirty:
+        days = sorted(set(_day_keys(partition_day).astype(object)))
+        changes = dirt.schema_changes(contract, days) if contract.format == "csv" else {}
+        rejected = {day for day, change in changes.items() if change.kind == "renamed_column"}
+        partition_day = dirt.move_late(contract, data, np.asarray(partition_day), avoid=rejected)
+    keys = _day_keys(partition_day)
+    order = np.argsort(keys, kind="stable")
+    keys, data = keys[order], data.take(order)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=np.int64)
+    bounds = np.r_[starts, len(keys)]
     files = 0
-    for day, part in data.groupby(days, sort=True):
-        path = partition_path(landing_dir, contract, pd.Timestamp(day).date())
+    for k, start in enumerate(starts):
+        day = keys[start].item()
+        path = partition_path(landing_dir, contract, day)
         path.parent.mkdir(parents=True, exist_ok=True)
+        part = data.slice(start, bounds[k + 1] - start)
         if dirty:
-            part = dirt.corrupt(contract, part, path.relative_to(landing_dir).as_posix())
-        _write(part, path, contract.format)
+            rel = path.relative_to(landing_dir).as_posix()
+            change = changes.get(day)
+            if change is None or change.kind != "renamed_column":  # a rejected file gets no row dirt
+                part = dirt.corrupt(contract, part, rel)
+            if change is not None:
+                part = dirt.change_schema(contract, part, rel, change)
+        write_table(part, path, contract.format)
         files += 1
     return LandedEntity(contract.source_system, contract.entity, files, len(frame))
 
 
-def _write(part: pd.DataFrame, path: Path, fmt: str) -> None:
+# Strings are quoted (Arrow quotes every text value), numbers and nulls are bare: a null is an empty field.
+_CSV_OPTIONS = pacsv.WriteOptions(quoting_header="none", quoting_style="needed")
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _data_bytes(strings: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes of all values of a string array, as one NumPy view (nulls contribute nothing)."""
+    if not len(strings) or strings.buffers()[2] is None:
+        return np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)[strings.offset : strings.offset + len(strings) + 1]
+    return np.frombuffer(strings.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+
+
+def _needs_escape(strings: pa.Array) -> bool:
+    """Whether any value holds a quote, a backslash or a control character (a byte scan, not per value)."""
+    data = _data_bytes(strings)
+    return bool(((data < 0x20) | (data == 0x22) | (data == 0x5C)).any())
+
+
+def _has_control(strings: pa.Array) -> bool:
+    data = _data_bytes(strings)
+    return bool(((data < 0x20) & (data != 0x0A) & (data != 0x0D) & (data != 0x09)).any())
+
+
+def ndjson_bytes(table: pa.Table) -> bytes:
+    """One JSON object per row, built column-wise by Arrow (no Python per row): text quoted and escaped,
+    numbers bare, nulls ``null``; keys in column order."""
+    if not table.num_rows:
+        return b""
+    pieces: list[pa.Array | str] = []
+    for i, name in enumerate(table.column_names):
+        column = table[name].combine_chunks() if isinstance(table[name], pa.ChunkedArray) else table[name]
+        if pa.types.is_string(column.type) or pa.types.is_null(column.type):
+            text = column.cast(pa.string())
+            if _has_control(text):  # rare: let the json module escape every control character
+                text = pa.array(
+                    [None if v is None else json.dumps(v, ensure_ascii=False)[1:-1] for v in text.to_pylist()]
+                )
+            elif _needs_escape(text):
+                for old, escaped in _JSON_ESCAPES:
+                    text = pc.replace_substring(text, old, escaped)
+            text = pc.binary_join_element_wise('"', text, '"', "")
+        else:
+            text = column.cast(pa.string())
+        pieces += [("{" if i == 0 else ",") + json.dumps(name) + ":", pc.fill_null(text, "null")]
+    lines = pc.binary_join_element_wise(*pieces, "}\n", "")
+    return _joined(lines)
+
+
+def _joined(strings: pa.Array) -> bytes:
+    """All values of a string array without nulls, concatenated: the slice of its data buffer."""
+    return _data_bytes(strings).tobytes()
+
+
+def write_table(part: pa.Table | pd.DataFrame, path: Path, fmt: str) -> None:
+    """Write one partition file; byte-identical for identical input (gzip headers carry no timestamp)."""
+    if isinstance(part, pd.DataFrame):
+        part = pa.Table.from_pandas(part, preserve_index=False)
     if fmt == "csv":
-        part.to_csv(path, index=False, lineterminator="\n")
-    elif fmt in ("jsonl", "ndjson_gz"):
-        text = part.to_json(orient="records", lines=True, force_ascii=False)
-        text = text if text.endswith("\n") or not text else text + "\n"
-        if fmt == "jsonl":
-            path.write_text(text)
-        else:  # mtime=0: gzip headers carry no timestamp, so re-landing is byte-identical
-            path.write_bytes(gzip.compress(text.encode(), compresslevel=1, mtime=0))
+        pacsv.write_csv(part, path, _CSV_OPTIONS)
+    elif fmt == "jsonl":
+        path.write_bytes(ndjson_bytes(part))
+    elif fmt == "ndjson_gz":  # mtime=0: gzip headers carry no timestamp, so re-landing is byte-identical
+        path.write_bytes(gzip.compress(ndjson_bytes(part), compresslevel=1, mtime=0))
     elif fmt == "parquet":
-        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), path, compression="zstd")
+        pq.write_table(part, path, compression="zstd")
     else:  # pragma: no cover - contracts are validated on load
         raise ValueError(f"Unsupported format {fmt!r} for {path}")
 
@@ -146,7 +256,7 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     land("inventory", "suppliers", suppliers, np.full(len(suppliers), start))
     land("inventory", "warehouses", WAREHOUSES, np.full(len(WAREHOUSES), start))
 
-    landed.append(land_clickstream(world, settings))
+    landed.append(land_clickstream(world, settings, dirt))
 
     promos = world.catalog.promotions
     land("marketing", "promotions", promos, promos["starts_on"])
@@ -179,21 +289,27 @@ def land_world(world: World, settings: Settings) -> list[LandedEntity]:
     land("external", "competitor_prices", comp, comp["observed_on"])
     settings.truth_dir.mkdir(parents=True, exist_ok=True)
     dirt.truth().to_csv(settings.truth_dir / "dirty_rows.csv", index=False, lineterminator="\n")
+    dirt.schema_truth().to_csv(settings.truth_dir / "schema_changes.csv", index=False, lineterminator="\n")
     return landed
 
 
-def land_clickstream(world: World, settings: Settings) -> LandedEntity:
+def land_clickstream(world: World, settings: Settings, dirt: DirtInjector | None = None) -> LandedEntity:
     """One gzipped NDJSON file per session day, generated and written a day at a time (flat memory)."""
     contract = get_contract("shop", "clickstream")
+    dirty = dirt is not None and dirt.applies_to(contract)
     files = rows = 0
     for day, events in world.clickstream.events_by_day():
-        if events.empty:
+        if not events.num_rows:
             continue
         path = partition_path(settings.landing_dir, contract, day.date())
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write(export_layout(events, contract), path, contract.format)
+        at = events.schema.get_field_index("event_at")
+        events = events.set_column(at, "event_at", pc.strftime(events["event_at"], format="%Y-%m-%d %H:%M:%S"))
+        rows += events.num_rows
+        if dirty:
+            events = dirt.corrupt(contract, events, path.relative_to(settings.landing_dir).as_posix())
+        write_table(events, path, contract.format)
         files += 1
-        rows += len(events)
     return LandedEntity("shop", "clickstream", files, rows)
 
 

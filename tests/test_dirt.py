@@ -1,6 +1,7 @@
 """Dirt in the extracts is planted, listed in the truth, and caught by the loader: every malformed,
 missing-required or conflicting-duplicate row is quarantined with its reason, exact duplicates load once,
-late rows load, and no clean row is quarantined."""
+late rows load, no clean row is quarantined; a file with an added column loads and reports it, a file with a
+renamed required column is rejected with a message naming the file, the column and the contract."""
 
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from futuremart.settings import Settings
 from ingestion.contracts import get_contract
 from ingestion.dirt import DIRTY_ENTITIES
 from ingestion.landing import land_world
-from ingestion.raw_loader import load_entity
+from ingestion.raw_loader import AUDIT_TABLE, SchemaContractError, load_entity
 from ingestion.world import generate_world
 
 REASON_OF_KIND = {
@@ -30,14 +31,27 @@ def dirty_home(tmp_path_factory) -> Path:
     return settings.home
 
 
-def test_every_dirty_row_is_listed_and_caught_and_no_clean_row_is_quarantined(dirty_home):
-    truth = pd.read_csv(dirty_home / "truth" / "dirty_rows.csv")
-    assert set(truth["kind"]) == {*REASON_OF_KIND, "late_arriving"}
+@pytest.fixture(scope="module")
+def loaded(dirty_home):
+    """Every dirty entity loaded into one in-memory warehouse; the schema errors raised, by raw table."""
     con = duckdb.connect()
+    results, errors = {}, {}
     for system, entity in sorted(DIRTY_ENTITIES):
         contract = get_contract(system, entity)
-        result = load_entity(con, contract, dirty_home / "landing")
-        assert result.total("rows_in") == result.total("rows_loaded") + result.total("rows_quarantined")
+        try:
+            results[contract.raw_table] = load_entity(con, contract, dirty_home / "landing")
+        except SchemaContractError as err:
+            errors[contract.raw_table] = str(err)
+    yield con, results, errors
+    con.close()
+
+
+def test_every_dirty_row_is_listed_and_caught_and_no_clean_row_is_quarantined(dirty_home, loaded):
+    con, _, _ = loaded
+    truth = pd.read_csv(dirty_home / "truth" / "dirty_rows.csv")
+    assert set(truth["kind"]) == {*REASON_OF_KIND, "late_arriving"}
+    for system, entity in sorted(DIRTY_ENTITIES):
+        contract = get_contract(system, entity)
         quarantined = {
             (f, line): reason
             for f, line, reason in con.execute(
@@ -45,20 +59,101 @@ def test_every_dirty_row_is_listed_and_caught_and_no_clean_row_is_quarantined(di
             ).fetchall()
         }
         rows = truth[(truth["entity"] == contract.raw_table) & truth["line"].notna()]
+        assert set(rows["kind"]) == set(REASON_OF_KIND), contract.raw_table  # every kind planted everywhere
         expected = {(r.file, int(r.line)): REASON_OF_KIND[r.kind] for r in rows.itertuples()}
         assert set(quarantined) == set(expected), contract.raw_table  # precision and recall
         for position, reason_prefix in expected.items():
             assert quarantined[position].startswith(reason_prefix), (position, quarantined[position])
-    # Late rows are loaded, under their own business date, from a later partition.
+
+
+def test_clickstream_dirt_is_caught_in_the_gzipped_ndjson(dirty_home, loaded):
+    con, results, _ = loaded
+    truth = pd.read_csv(dirty_home / "truth" / "dirty_rows.csv")
+    planted = truth[truth["entity"] == "shop_clickstream"]
+    assert set(planted["kind"]) == set(REASON_OF_KIND)
+    assert planted["file"].str.endswith(".ndjson.gz").all()
+    load = results["shop_clickstream"]
+    # One quarantined line per planted line (both copies of a conflict are planted lines; of an exact
+    # duplicate, only the copy).
+    assert load.total("rows_quarantined") == len(planted)
+    assert load.total("rows_in") == load.total("rows_loaded") + load.total("rows_quarantined")
+
+
+def test_exact_duplicates_load_once(dirty_home, loaded):
+    con, _, _ = loaded
+    truth = pd.read_csv(dirty_home / "truth" / "dirty_rows.csv")
+    copies = truth[(truth["kind"] == "exact_duplicate") & (truth["entity"] == "shop_orders")]
+    assert len(copies)
+    counts = dict(
+        con.execute(
+            "select order_id, count(*) from raw.shop_orders where order_id in (select unnest(?)) group by 1",
+            [list(copies["key"])],
+        ).fetchall()
+    )
+    assert counts == {key: 1 for key in copies["key"]}
+
+
+def test_late_rows_load_under_their_own_date_from_a_later_partition_and_are_counted(dirty_home, loaded):
+    con, results, _ = loaded
+    truth = pd.read_csv(dirty_home / "truth" / "dirty_rows.csv")
     late = truth[(truth["kind"] == "late_arriving") & (truth["entity"] == "shop_orders")]
     assert len(late)
-    loaded = con.execute(
-        "select order_id, cast(ordered_at as date)::varchar, _source_file from raw.shop_orders where order_id in "
-        f"({', '.join(repr(k) for k in late['key'])})"
+    loaded_rows = con.execute(
+        "select order_id, cast(ordered_at as date)::varchar, _source_file from raw.shop_orders "
+        "where order_id in (select unnest(?))",
+        [list(late["key"])],
     ).fetchall()
-    for order_id, day, source_file in loaded:
+    # Every late row is loaded (a late row that is also dirty may be quarantined instead, in its late file).
+    quarantined_keys = {
+        k
+        for (k,) in con.execute(
+            "select json_extract_string(record, '$.order_id') from quarantine.shop_orders"
+        ).fetchall()
+    }
+    assert {r[0] for r in loaded_rows} | (set(late["key"]) & quarantined_keys) == set(late["key"])
+    for order_id, day, source_file in loaded_rows:
         row = late[late["key"] == order_id].iloc[0]
         assert day == row["true_date"] and f"dt={row['landed_partition']}" in source_file
+    # The audit counts them with the file where they landed.
+    audited = dict(con.execute(f"select file, rows_loaded from {AUDIT_TABLE} where entity = 'orders'").fetchall())
+    files = dict(con.execute("select _source_file, count(*) from raw.shop_orders group by 1").fetchall())
+    for _, _, source_file in loaded_rows:
+        assert audited[source_file] == files[source_file]
+
+
+def test_schema_changes_are_listed_and_the_loader_reports_added_and_rejects_renamed_columns(dirty_home, loaded):
+    con, results, errors = loaded
+    changes = pd.read_csv(dirty_home / "truth" / "schema_changes.csv")
+    assert (changes["kind"] == "added_column").sum() >= 1 and (changes["kind"] == "renamed_column").sum() == 1
+    assert changes["file"].is_unique
+    for change in changes.itertuples():
+        contract = get_contract(*change.file.split("/")[:2])
+        header = (dirty_home / "landing" / change.file).read_text().splitlines()[0].split(",")
+        audit = con.execute(
+            f"select status, columns_added, message, rows_loaded + rows_quarantined from {AUDIT_TABLE} where file = ?",
+            [change.file],
+        ).fetchone()
+        if change.kind == "added_column":
+            assert header[-1] == change.column
+            assert audit[0] == "loaded" and audit[1] == change.column and audit[3] == change.rows
+            loaded_values = con.execute(
+                f'select count("{change.column}") from raw.{contract.raw_table} where _source_file = ?',
+                [change.file],
+            ).fetchone()[0]
+            assert loaded_values > 0
+        else:
+            assert change.column not in header and change.new_name in header
+            assert audit[0] == "rejected"
+            message = errors[contract.raw_table]
+            assert change.file in message and change.column in message
+            assert f"{contract.source_system}.yml" in message
+            # The rest of the entity still loaded, and nothing of the rejected file did.
+            others = con.execute(
+                f"select count(*), count(*) filter (where _source_file = ?) from raw.{contract.raw_table}",
+                [change.file],
+            ).fetchone()
+            assert others[0] > 0 and others[1] == 0
+    assert set(errors) == set(changes.loc[changes["kind"] == "renamed_column", "entity"])
 
 
 def test_no_dirt_by_default():

@@ -80,3 +80,45 @@ def test_emails_are_unique_and_identity_pools_do_not_repeat_whole_people(world):
 
 def test_cents_to_text_is_exact():
     assert list(cents_to_text(np.array([0, 5, 1999, 100000, -250]))) == ["0.00", "0.05", "19.99", "1000.00", "-2.50"]
+
+
+def test_stock_snapshots_balance_receipts_and_every_sale_of_the_day(world):
+    """On hand today = yesterday + received today - sold today, for every warehouse, SKU and day pair
+    (campaign extra orders included), and the stockout truth is the snapshots' zero days."""
+    sim = world.simulation
+    stock = sim.stock.astype(np.int64)
+    n_days, n_wh, n_sku = stock.shape
+    flow = np.zeros_like(stock)
+    pos = sim.purchase_orders[sim.purchase_orders["arrival_day"] < n_days]
+    np.add.at(flow, (pos["arrival_day"], pos["warehouse"], pos["sku"]), pos["quantity"])
+    lines = sim.order_lines
+    np.subtract.at(flow, (lines["day"], lines["warehouse"], lines["sku"]), lines["quantity"])
+    assert (stock[1:] - stock[:-1] == flow[1:]).all()
+    assert (stock >= 0).all() and (stock == 0).any()
+
+
+def test_picking_starts_after_payment_authorization(world):
+    paid = world.payments.set_index("order_id")["authorized_at"]
+    picked = world.shipments.set_index("order_id")["picked_at"].dropna()
+    assert len(picked) and (picked > paid.reindex(picked.index)).all()
+
+
+def test_no_event_after_the_extract_and_no_partition_after_the_last_day(tmp_path: Path):
+    settings = Settings(home=tmp_path, seed=5, scale_factor=TEST_SCALE)
+    world = generate_world(settings)
+    land_world(world, settings)
+    extract_at = pd.Timestamp(settings.end_date) + pd.Timedelta(days=1)
+    for frame, column in [
+        (world.payments, "authorized_at"),
+        (world.reviews, "created_at"),
+        (world.support_conversations, "opened_at"),
+        (world.support_conversations, "closed_at"),
+        (world.shipments, "delivered_at"),
+        (world.returns, "received_at"),
+    ]:
+        assert (frame[column].dropna() < extract_at).all(), column
+    partitions = {p.name for p in settings.landing_dir.glob("*/*/dt=*")}
+    assert max(partitions) == f"dt={settings.end_date.isoformat()}"
+    # An order still unpaid at the extract has no payment row and stays "placed".
+    unpaid = world.orders[~world.orders["order_id"].isin(world.payments["order_id"])]
+    assert set(unpaid["status"]) <= {"placed", "cancelled"}

@@ -197,13 +197,14 @@ def _promotions(rng: np.random.Generator, products: pd.DataFrame, days: pd.Datet
     # Product markdowns: about six a year per product, 3–10 days, 15–50% off. They give every
     # product its own price variation, which is what identifies the elasticities.
     n_markdowns = rng.poisson(6.0 * n_days / 365, n)
+    product_ids = products["product_id"].to_numpy(dtype=object)
     for i in np.flatnonzero(n_markdowns):
         for _ in range(n_markdowns[i]):
             start = int(rng.integers(0, n_days - 3))
             end = min(n_days - 1, start + int(rng.integers(3, 11)) - 1)
             pct = float(rng.choice([0.15, 0.20, 0.25, 0.30, 0.40, 0.50]))
             discount[i, start : end + 1] = np.maximum(discount[i, start : end + 1], pct)
-            rows.append(("markdown", None, products["product_id"].iat[i], start, end, pct))
+            rows.append(("markdown", None, product_ids[i], start, end, pct))
     categories = products["category_id"].to_numpy()
     for cat in sorted(set(categories)):
         for _ in range(2):

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
 from ingestion.world.random import rng_for
@@ -80,7 +82,36 @@ def ip_addresses(seed: int, n: int, salt: str) -> np.ndarray:
     octets = np.column_stack(
         [rng.integers(23, 99, n), rng.integers(0, 256, n), rng.integers(0, 256, n), rng.integers(1, 255, n)]
     )
-    return np.array([".".join(map(str, row)) for row in octets], dtype=object)
+    parts = [pa.array(octets[:, k]).cast(pa.string()) for k in range(4)]
+    return np.array(pc.binary_join_element_wise(*parts, ".").to_pylist(), dtype=object)
+
+
+@dataclass(frozen=True)
+class _People:
+    """Customers and products as NumPy columns (what a day's events draw from)."""
+
+    customer_id: np.ndarray
+    home_ip: np.ndarray
+    user_agent: np.ndarray
+    signed_up: np.ndarray
+    lapsed: np.ndarray
+    browse_rate: np.ndarray
+    product_id: np.ndarray
+    popularity: np.ndarray
+
+
+@dataclass(frozen=True)
+class _DayOrders:
+    """One day's web and app orders; ``bought[bought_start[i] : bought_start[i] + bought_count[i]]`` are the
+    products of order ``i``."""
+
+    order_id: np.ndarray
+    ordered_at: np.ndarray
+    channel: np.ndarray
+    customer_index: np.ndarray
+    bought: np.ndarray
+    bought_start: np.ndarray
+    bought_count: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -94,49 +125,76 @@ class Clickstream:
     orders: pd.DataFrame  # web/app orders: order_id, customer_id, ordered_at, channel
     order_lines: pd.DataFrame  # order_id, product_id
 
-    def events_by_day(self) -> Iterator[tuple[pd.Timestamp, pd.DataFrame]]:
-        day_of_order = self.orders["ordered_at"].dt.normalize()
-        lines_by_order = self.order_lines.groupby("order_id")["product_id"].agg(list)
-        for t, day in enumerate(self.days):
-            todays = self.orders[day_of_order == day]
-            yield day, self._events_for_day(t, day, todays, lines_by_order)
-
-    def _events_for_day(self, t: int, day: pd.Timestamp, orders: pd.DataFrame, lines_by_order) -> pd.DataFrame:
-        rng = rng_for(self.seed, f"clickstream-{day.date()}")
+    def events_by_day(self) -> Iterator[tuple[pd.Timestamp, pa.Table]]:
+        # Plain NumPy columns, computed once: per-day pandas look-ups on Arrow-backed strings cost more than
+        # generating the events.
         cust = self.customers
+        people = _People(
+            customer_id=cust["customer_id"].to_numpy(dtype=object),
+            home_ip=cust["home_ip"].to_numpy(dtype=object),
+            user_agent=cust["user_agent"].to_numpy(dtype=object),
+            signed_up=cust["signed_up_at"].to_numpy(dtype="datetime64[ns]"),
+            lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
+            browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
+            product_id=self.products["product_id"].to_numpy(dtype=object),
+            popularity=self.products["popularity"].to_numpy(dtype=float),
+        )
+        ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
+        by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
+        order_day = ordered_at.astype("datetime64[D]")[by_day]
+        order_id = self.orders["order_id"].to_numpy(dtype=object)[by_day]
+        columns = {
+            "order_id": order_id,
+            "ordered_at": ordered_at[by_day],
+            "channel": self.orders["channel"].to_numpy(dtype=object)[by_day],
+            "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
+        }
+        # Each order's bought products (its lines in their order): a flat array with start and count per order.
+        line_order = pd.Index(order_id).get_indexer(self.order_lines["order_id"])
+        line_sort = np.argsort(line_order, kind="stable")
+        products = self.order_lines["product_id"].to_numpy(dtype=object)[line_sort]
+        counts = np.bincount(line_order, minlength=len(order_id))
+        starts = np.cumsum(counts) - counts
+        day_keys = self.days.to_numpy().astype("datetime64[D]")
+        lo, hi = np.searchsorted(order_day, day_keys, "left"), np.searchsorted(order_day, day_keys, "right")
+        for t, day in enumerate(self.days):
+            todays = _DayOrders(
+                **{name: values[lo[t] : hi[t]] for name, values in columns.items()},
+                bought=products,
+                bought_start=starts[lo[t] : hi[t]],
+                bought_count=counts[lo[t] : hi[t]],
+            )
+            yield day, self._events_for_day(day, todays, people)
+
+    def _events_for_day(self, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
+        rng = rng_for(self.seed, f"clickstream-{day.date()}")
         # Browse sessions: active customers by persona rate, plus anonymous visitors.
-        active = (cust["signed_up_at"] <= day + pd.Timedelta(days=1)) & ~(cust["lapsed_from"] <= day)
-        rate = cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy() / 365.0
-        browsing = np.flatnonzero(active.to_numpy() & (rng.random(len(cust)) < rate))
+        stamp = day.to_datetime64()
+        active = (cust.signed_up <= stamp + np.timedelta64(1, "D")) & ~(cust.lapsed <= stamp)
+        browsing = np.flatnonzero(active & (rng.random(len(cust.customer_id)) < cust.browse_rate))
         n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
         n_browse = len(browsing) + n_anon
-        n_buy = len(orders)
+        n_buy = len(orders.order_id)
         n = n_buy + n_browse
         if not n:
             return _empty()
         prefix = day.strftime("%Y%m%d")
-        session_id = np.array([f"S{prefix}-{i:07d}" for i in range(n)], dtype=object)
-        cust_idx = np.concatenate([orders["customer_index"].to_numpy(), browsing, np.full(n_anon, -1)])
+        cust_idx = np.concatenate([orders.customer_index, browsing, np.full(n_anon, -1)])
         known = cust_idx >= 0
-        customer_id = np.where(known, cust["customer_id"].to_numpy()[np.maximum(cust_idx, 0)], None)
-        ip = np.where(
-            known, cust["home_ip"].to_numpy()[np.maximum(cust_idx, 0)], ip_addresses(self.seed, n, f"anon-{prefix}")
-        )
+        customer_id = np.where(known, cust.customer_id[np.maximum(cust_idx, 0)], None)
+        ip = np.where(known, cust.home_ip[np.maximum(cust_idx, 0)], ip_addresses(self.seed, n, f"anon-{prefix}"))
         agent = np.where(
             known,
-            cust["user_agent"].to_numpy()[np.maximum(cust_idx, 0)],
+            cust.user_agent[np.maximum(cust_idx, 0)],
             USER_AGENTS[rng.integers(0, len(USER_AGENTS), n)],
         )
-        channel = np.concatenate(
-            [orders["channel"].to_numpy(), np.where(rng.random(n_browse) < 0.55, "app", "web")]
-        ).astype(object)
+        channel = np.concatenate([orders.channel, np.where(rng.random(n_browse) < 0.55, "app", "web")]).astype(object)
         is_buy = np.arange(n) < n_buy
 
         # Events per session: a landing page view, searches, product views, cart activity, checkout.
         n_search = rng.poisson(np.where(is_buy, 0.6, 0.4))
         n_views = rng.poisson(np.where(is_buy, 1.0, 1.8)) + (~is_buy)
-        bought = [lines_by_order.get(o, []) for o in orders["order_id"]]
-        n_bought = np.array([len(b) for b in bought] + [0] * n_browse)
+        n_bought = np.concatenate([orders.bought_count, np.zeros(n_browse, dtype=np.int64)])
         n_cart_browse = np.where(~is_buy & (rng.random(n) < 0.18), 1 + rng.poisson(0.4, n), 0)
         n_remove = np.where(n_cart_browse > 0, rng.binomial(n_cart_browse, 0.3), 0)
         checkout_abandoned = (n_cart_browse > 0) & (rng.random(n) < 0.25)
@@ -159,9 +217,7 @@ class Clickstream:
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
         product = np.full(m, None, dtype=object)
-        popular = self.products["product_id"].to_numpy()[
-            rng.choice(len(self.products), m, p=self.products["popularity"].to_numpy())
-        ]
+        popular = cust.product_id[rng.choice(len(cust.product_id), m, p=cust.popularity)]
         is_view = etype == EVENT_RANK["product_view"]
         is_add = etype == EVENT_RANK["add_to_cart"]
         is_remove = etype == EVENT_RANK["remove_from_cart"]
@@ -170,16 +226,17 @@ class Clickstream:
         add_pos = np.flatnonzero(is_add)
         view_start = np.searchsorted(session_of[view_pos], np.arange(n_buy))
         add_start = np.searchsorted(session_of[add_pos], np.arange(n_buy))
-        for s, items in enumerate(bought):
-            k = len(items)
-            if k:
-                product[view_pos[view_start[s] : view_start[s] + k]] = items
-                product[add_pos[add_start[s] : add_start[s] + k]] = items
+        k = orders.bought_count
+        session = np.repeat(np.arange(n_buy), k)
+        nth = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)  # j-th bought item of its session
+        items = orders.bought[np.repeat(orders.bought_start, k) + nth]
+        product[view_pos[view_start[session] + nth]] = items
+        product[add_pos[add_start[session] + nth]] = items
 
         search = np.where(etype == EVENT_RANK["search"], SEARCH_TERMS[rng.integers(0, len(SEARCH_TERMS), m)], None)
         order_id = np.full(m, None, dtype=object)
         purchase_pos = np.flatnonzero(etype == EVENT_RANK["purchase"])
-        order_id[purchase_pos] = orders["order_id"].to_numpy()[session_of[purchase_pos]]
+        order_id[purchase_pos] = orders.order_id[session_of[purchase_pos]]
 
         # Time: gaps of 10 s to a few minutes; buying sessions end with the purchase at the order's time.
         gaps = np.round(rng.gamma(1.5, 30.0, m)).astype(np.int64) + 2
@@ -188,41 +245,52 @@ class Clickstream:
         duration = np.bincount(session_of, weights=gaps, minlength=n).astype(np.int64)
         hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
         start = day.to_datetime64() + (hour * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
-        start[:n_buy] = orders["ordered_at"].to_numpy() - duration[:n_buy].astype("timedelta64[s]")
+        start[:n_buy] = orders.ordered_at - duration[:n_buy].astype("timedelta64[s]")
         event_at = start[session_of] + offset.astype("timedelta64[s]")
-        return pd.DataFrame(
+        return pa.table(
             {
-                "event_id": [f"E{prefix}-{i:08d}" for i in range(m)],
-                "session_id": session_id[session_of],
-                "customer_id": customer_id[session_of],
-                "event_type": EVENT_TYPES[etype],
-                "event_at": pd.to_datetime(event_at),
-                "channel": channel[session_of],
-                "product_id": product,
-                "search_query": search,
-                "order_id": order_id,
-                "ip_address": ip[session_of],
-                "user_agent": agent[session_of],
-            }
+                "event_id": _numbered(f"E{prefix}-", m, 8),
+                "session_id": _numbered(f"S{prefix}-", n, 7).take(session_of),
+                "customer_id": pa.array(customer_id, pa.string()).take(session_of),
+                "event_type": EVENT_TYPE_TEXT.take(etype),
+                "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
+                "channel": pa.array(channel, pa.string()).take(session_of),
+                "product_id": pa.array(product, pa.string()),
+                "search_query": pa.array(search, pa.string()),
+                "order_id": pa.array(order_id, pa.string()),
+                "ip_address": pa.array(ip, pa.string()).take(session_of),
+                "user_agent": pa.array(agent, pa.string()).take(session_of),
+            },
+            schema=EVENT_SCHEMA,
         )
 
 
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=[
-            "event_id",
-            "session_id",
-            "customer_id",
-            "event_type",
-            "event_at",
-            "channel",
-            "product_id",
-            "search_query",
-            "order_id",
-            "ip_address",
-            "user_agent",
-        ]
-    )
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("session_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("event_type", pa.string()),
+        ("event_at", pa.timestamp("s")),
+        ("channel", pa.string()),
+        ("product_id", pa.string()),
+        ("search_query", pa.string()),
+        ("order_id", pa.string()),
+        ("ip_address", pa.string()),
+        ("user_agent", pa.string()),
+    ]
+)
+EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
+
+
+def _numbered(prefix: str, n: int, width: int) -> pa.Array:
+    """``prefix`` followed by 0..n-1 zero-padded to ``width`` digits, built by Arrow."""
+    digits = pc.utf8_lpad(pa.array(np.arange(n, dtype=np.int64)).cast(pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def _empty() -> pa.Table:
+    return EVENT_SCHEMA.empty_table()
 
 
 def build_clickstream(

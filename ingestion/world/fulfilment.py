@@ -45,6 +45,7 @@ def fulfil(
     placed = orders["ordered_at"]
     cancelled = rng.random(n) < CANCEL_RATE
     authorized = placed + pd.to_timedelta(rng.integers(5, 120, n), "s")
+    # The extract is taken at ``end``: a payment authorized after it is not in it yet (the order is "placed").
     payments = pd.DataFrame(
         {
             "payment_id": "PAY" + orders["order_id"].str[1:],
@@ -54,10 +55,11 @@ def fulfil(
             "status": np.where(cancelled, "voided", "captured"),
             "authorized_at": authorized,
         }
-    )
+    )[authorized < end].reset_index(drop=True)
 
     wh = WAREHOUSES.set_index("warehouse_id").loc[orders["warehouse_id"]]
-    pick = placed + pd.to_timedelta(rng.gamma(2.0, wh["pick_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
+    # The warehouse picks once the payment is authorized: the pick delay runs from authorization.
+    pick = authorized + pd.to_timedelta(rng.gamma(2.0, wh["pick_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
     pack = pick + pd.to_timedelta(rng.gamma(2.0, wh["pack_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
     ship = pack + pd.to_timedelta(rng.gamma(2.0, wh["ship_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
     deliver = ship + pd.to_timedelta(rng.gamma(3.0, 0.8, n) * 86400, "s").round("s")

@@ -124,6 +124,8 @@ def generate_world(settings: Settings) -> World:
     clickstream = build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines)
     logins, login_attacks = login_events(seed, customers.profiles, clickstream.customers["home_ip"].to_numpy(), days)
     access, access_attacks = data_access_events(seed, days)
+    # The extracts are taken at midnight after the last day: what happens later is not in them.
+    extract_at = days[-1] + pd.Timedelta(days=1)
     return World(
         days=days,
         catalog=catalog,
@@ -139,8 +141,10 @@ def generate_world(settings: Settings) -> World:
         returns=after["returns"],
         campaigns=campaigns,
         clickstream=clickstream,
-        reviews=reviews(seed, lines, after["orders"], after["returns"], catalog.products),
-        support_conversations=support_conversations(seed, after["orders"]),
+        reviews=_before_extract(
+            reviews(seed, lines, after["orders"], after["returns"], catalog.products), "created_at", extract_at
+        ),
+        support_conversations=_support_before_extract(support_conversations(seed, after["orders"]), extract_at),
         social_mentions=social_mentions(seed, sf, days, catalog.products),
         market_trend=market_trend(seed, days),
         login_events=logins,
@@ -153,6 +157,17 @@ def generate_world(settings: Settings) -> World:
         purchase_orders=_purchase_orders(sim, catalog, days),
         simulation=sim,
     )
+
+
+def _before_extract(frame: pd.DataFrame, column: str, extract_at: pd.Timestamp) -> pd.DataFrame:
+    """Rows whose event happened before the extract was taken."""
+    return frame[frame[column] < extract_at].reset_index(drop=True)
+
+
+def _support_before_extract(conversations: pd.DataFrame, extract_at: pd.Timestamp) -> pd.DataFrame:
+    """Conversations opened before the extract; one still open then has no close time yet."""
+    opened = _before_extract(conversations, "opened_at", extract_at)
+    return opened.assign(closed_at=opened["closed_at"].where(opened["closed_at"] < extract_at))
 
 
 def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame, regions: pd.DataFrame, days):
@@ -273,12 +288,18 @@ def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.Datetim
 
 
 def _inventory(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per day, warehouse and SKU. Millions of rows at SF1: identifiers are categoricals (codes into
+    the warehouse and SKU lists) and the day a datetime, never per-row Python objects."""
     n_days, n_wh, n_sku = sim.stock.shape
+    warehouses = pd.Categorical.from_codes(
+        np.tile(np.repeat(np.arange(n_wh, dtype=np.int32), n_sku), n_days), WAREHOUSES["warehouse_id"].to_numpy()
+    )
+    skus = pd.Categorical.from_codes(np.tile(np.arange(n_sku, dtype=np.int32), n_days * n_wh), catalog.variants["sku"])
     return pd.DataFrame(
         {
-            "snapshot_date": np.repeat(days.date, n_wh * n_sku),
-            "warehouse_id": np.tile(np.repeat(WAREHOUSES["warehouse_id"].to_numpy(), n_sku), n_days),
-            "sku": np.tile(catalog.variants["sku"].to_numpy(), n_days * n_wh),
+            "snapshot_date": np.repeat(days.to_numpy().astype("datetime64[s]"), n_wh * n_sku),
+            "warehouse_id": warehouses,
+            "sku": skus,
             "on_hand_units": sim.stock.reshape(-1),
         }
     )

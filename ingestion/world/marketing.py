@@ -9,6 +9,7 @@ members are untouched, so treated vs holdout order lines per member measure the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,14 @@ class Campaigns:
     audiences: pd.DataFrame  # campaign_id, customer_index, customer_id, group (treatment | holdout)
     treated: np.ndarray  # [campaign, customer] treated audience members
 
+    @cached_property
+    def _days(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.campaigns["start_day"].to_numpy(), self.campaigns["end_day"].to_numpy()
+
     def active(self, t: int) -> np.ndarray:
-        c = self.campaigns
-        return np.flatnonzero((c["start_day"].to_numpy() <= t) & (t <= c["end_day"].to_numpy()))
+        """Campaigns running on day ``t`` (asked for every day and region of the simulation)."""
+        start, end = self._days
+        return np.flatnonzero((start <= t) & (t <= end))
 
 
 def consented_at(profiles: pd.DataFrame, withdrawals: pd.DataFrame, channel: str, when: pd.Timestamp) -> np.ndarray:

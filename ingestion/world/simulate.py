@@ -46,6 +46,9 @@ def simulate(
     campaigns: Campaigns,
 ) -> Simulation:
     rng = rng_for(seed, "simulation")
+    # Lead times come from their own stream, so the stock policy (when and how much is reordered) never
+    # shifts the demand and shopper draws.
+    rng_lead = rng_for(seed, "replenishment")
     uplift = campaigns.campaigns["uplift"].to_numpy()
     products, variants = catalog.products, catalog.variants
     profiles = customers.profiles
@@ -111,7 +114,7 @@ def simulate(
     rel_price = ref / cat_median
     gift_days = (days.month == 11) & (days.day >= 20) | (days.month == 12) & (days.day <= 24)
 
-    line_frames, order_frames, lost_frames, po_rows = [], [], [], []
+    line_frames, order_frames, lost_frames, po_rows = _Columns(), _Columns(), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
     order_seq = 0
     for t in range(n_days):
@@ -130,48 +133,17 @@ def simulate(
         served_units = _serve_from_stock(rng, on_hand, wh_l, sku_l, qty_l, n_skus)
         short = served_units < qty_l
         if short.any():
-            lost_frames.append(
-                pd.DataFrame(
-                    {
-                        "day": t,
-                        "region": reg_l[short],
-                        "product": prod_l[short],
-                        "sku": sku_l[short],
-                        "warehouse": wh_l[short],
-                        "units": (qty_l - served_units)[short],
-                    }
-                )
+            lost_frames.add(
+                day=t,
+                region=reg_l[short],
+                product=prod_l[short],
+                sku=sku_l[short],
+                warehouse=wh_l[short],
+                units=(qty_l - served_units)[short],
             )
         served = served_units > 0
         qty_l = served_units
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[served] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
-
-        # Replenishment: (s, S) with supplier lead times; disrupted suppliers deliver after the disruption.
-        position = on_hand + on_order
-        need_w, need_s = np.nonzero(position <= reorder_point)
-        if len(need_w):
-            qty = order_up_to[need_w, need_s] - position[need_w, need_s]
-            lead = np.maximum(1, np.round(rng.normal(lead_mean[need_s], lead_sd[need_s]))).astype(np.int64)
-            arrive = t + lead
-            for j, sup in enumerate(sku_supplier[need_s]):
-                for a, b in disrupted_until.get(sup, ()):
-                    if a <= t <= b:
-                        arrive[j] = b + lead[j]
-            np.add.at(arrivals, (arrive, need_w, need_s), qty)
-            on_order[need_w, need_s] += qty
-            po_rows.append(
-                pd.DataFrame(
-                    {
-                        "day": t,
-                        "warehouse": need_w,
-                        "sku": need_s,
-                        "quantity": qty,
-                        "expected_day": t + np.round(lead_mean[need_s]).astype(int),
-                        "arrival_day": arrive,
-                    }
-                )
-            )
-        stock_history[t] = on_hand
 
         # Shoppers and their orders, region by region.
         discount_t = catalog.discount[:, t]
@@ -215,18 +187,14 @@ def simulate(
             order_seq += len(used)
             order_of_visit = np.full(n_visits, -1)
             order_of_visit[used] = order_ids
-            order_frames.append(_new_orders(rng, order_ids, t, r, visitors[used], persona_idx))
-            line_frames.append(
-                pd.DataFrame(
-                    {
-                        "order_seq": order_of_visit[visit_of_line],
-                        "day": t,
-                        "product": lp,
-                        "sku": sku_l[lines_r],
-                        "warehouse": wh_l[lines_r],
-                        "quantity": qty_l[lines_r],
-                    }
-                )
+            order_frames.add(**_new_orders(rng, order_ids, t, r, visitors[used], persona_idx))
+            line_frames.add(
+                order_seq=order_of_visit[visit_of_line],
+                day=t,
+                product=lp,
+                sku=sku_l[lines_r],
+                warehouse=wh_l[lines_r],
+                quantity=qty_l[lines_r],
             )
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
@@ -254,49 +222,86 @@ def simulate(
                 x_customers, x_order = np.unique(x_cust, return_inverse=True)
                 x_ids = np.arange(order_seq, order_seq + len(x_customers))
                 order_seq += len(x_customers)
-                order_frames.append(_new_orders(rng, x_ids, t, r, x_customers, persona_idx))
-                line_frames.append(
-                    pd.DataFrame(
-                        {
-                            "order_seq": x_ids[x_order],
-                            "day": t,
-                            "product": x_prod,
-                            "sku": x_sku,
-                            "warehouse": x_wh,
-                            "quantity": x_qty,
-                        }
-                    )
+                order_frames.add(**_new_orders(rng, x_ids, t, r, x_customers, persona_idx))
+                line_frames.add(
+                    order_seq=x_ids[x_order],
+                    day=t,
+                    product=x_prod,
+                    sku=x_sku,
+                    warehouse=x_wh,
+                    quantity=x_qty,
                 )
 
-    orders = pd.concat(order_frames, ignore_index=True)
-    lines = pd.concat(line_frames, ignore_index=True)
-    lost = (
-        pd.concat(lost_frames, ignore_index=True)
-        if lost_frames
-        else pd.DataFrame(columns=["day", "region", "product", "sku", "warehouse", "units"])
-    )
-    pos = pd.concat(po_rows, ignore_index=True)
+        # Replenishment: (s, S) with supplier lead times; disrupted suppliers deliver after the disruption.
+        # Checked after every sale of the day (campaign extras included), then the end-of-day snapshot is
+        # taken, so on hand today = yesterday + received - sold holds for every day.
+        position = on_hand + on_order
+        need_w, need_s = np.nonzero(position <= reorder_point)
+        if len(need_w):
+            qty = order_up_to[need_w, need_s] - position[need_w, need_s]
+            lead = np.maximum(1, np.round(rng_lead.normal(lead_mean[need_s], lead_sd[need_s]))).astype(np.int64)
+            arrive = t + lead
+            for j, sup in enumerate(sku_supplier[need_s]):
+                for a, b in disrupted_until.get(sup, ()):
+                    if a <= t <= b:
+                        arrive[j] = b + lead[j]
+            np.add.at(arrivals, (arrive, need_w, need_s), qty)
+            on_order[need_w, need_s] += qty
+            po_rows.add(
+                day=t,
+                warehouse=need_w,
+                sku=need_s,
+                quantity=qty,
+                expected_day=t + np.round(lead_mean[need_s]).astype(int),
+                arrival_day=arrive,
+            )
+        stock_history[t] = on_hand
+
+    orders = order_frames.frame()
+    lines = line_frames.frame()
+    lost = lost_frames.frame(["day", "region", "product", "sku", "warehouse", "units"])
+    pos = po_rows.frame()
     return Simulation(lines, orders, lost, stock_history, pos, _disruption_frame(disruptions, days))
+
+
+class _Columns:
+    """Column chunks collected day by day and concatenated once at the end: building a DataFrame per day and
+    region cost more than the whole simulation's arithmetic."""
+
+    def __init__(self) -> None:
+        self.chunks: dict[str, list[np.ndarray]] = {}
+
+    def add(self, **columns: np.ndarray | int) -> None:
+        n = max(np.size(v) for v in columns.values() if np.ndim(v))
+        for name, values in columns.items():
+            self.chunks.setdefault(name, []).append(np.full(n, values) if np.ndim(values) == 0 else values)
+
+    def frame(self, columns: list[str] | None = None) -> pd.DataFrame:
+        if not self.chunks:
+            return pd.DataFrame(columns=columns)
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()})
+
+
+CHANNEL_MIX = np.array([p.channel_mix for p in PERSONAS])
+HOUR_P = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
 
 
 def _new_orders(
     rng: np.random.Generator, ids: np.ndarray, t: int, r: int, customers: np.ndarray, persona_idx: np.ndarray
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray | int]:
     """Orders of ``customers`` on day ``t`` in region ``r``: channel from the persona's mix, time of day from
     the shopping curve."""
-    mix = np.array([PERSONAS[k].channel_mix for k in persona_idx[customers]])
+    mix = CHANNEL_MIX[persona_idx[customers]]
     channel = (mix.cumsum(axis=1) < rng.random(len(customers))[:, None]).sum(axis=1)
-    hour = rng.choice(24, len(customers), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-    return pd.DataFrame(
-        {
-            "order_seq": ids,
-            "day": t,
-            "region": r,
-            "customer": customers,
-            "channel": np.minimum(channel, 2),
-            "second": hour * 3600 + rng.integers(0, 3600, len(customers)),
-        }
-    )
+    hour = rng.choice(24, len(customers), p=HOUR_P)
+    return {
+        "order_seq": ids,
+        "day": t,
+        "region": r,
+        "customer": customers,
+        "channel": np.minimum(channel, 2),
+        "second": hour * 3600 + rng.integers(0, 3600, len(customers)),
+    }
 
 
 def _pick_skus(
