@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.dbt import dbt_cli_resource, futuremart_dbt_models
+from orchestration.defs.automation import daily_refresh, daily_refresh_schedule, landed_file_sensor
+from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
 from orchestration.defs.quality import gx_raw_shop_orders
@@ -18,7 +19,8 @@ from orchestration.resources import FutureMartResource
 materialize_everything = dg.define_asset_job(
     "materialize_everything",
     selection=dg.AssetSelection.all(),
-    description="Generate and land the extracts, load raw, build and test every dbt model, run the suites.",
+    description="Generate and land the extracts, load raw, build and test every dbt model, run the suites. "
+    "Partitioned assets take a range: `futuremart run` passes the whole calendar (one run, not one per day).",
     executor_def=dg.in_process_executor,
 )
 
@@ -26,9 +28,11 @@ materialize_everything = dg.define_asset_job(
 def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Definitions:
     """Assemble the code location; tests pass a resource pointing at a temporary data home."""
     return dg.Definitions(
-        assets=[land_source_extracts, *raw_assets, load_audit, futuremart_dbt_models, data_quality_scores],
+        assets=[land_source_extracts, *raw_assets, load_audit, *dbt_asset_definitions, data_quality_scores],
         asset_checks=[gx_raw_shop_orders],
-        jobs=[materialize_everything],
+        jobs=[materialize_everything, daily_refresh],
+        schedules=[daily_refresh_schedule],
+        sensors=[landed_file_sensor],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},
         executor=dg.in_process_executor,
     )
