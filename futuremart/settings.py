@@ -44,6 +44,9 @@ class Settings:
     ``FUTUREMART_DBT_THREADS``   ``2``                dbt threads (one dbt process: one DuckDB writer)
     ``FUTUREMART_DIRT_RATE``     ``0``                share of rows of the shop and CRM extracts made dirty
                                                       (duplicates, malformed, missing, late); 0 is clean
+    ``FUTUREMART_LATE_DAYS``     ``0``                days after the end date the sources still export
+                                                      (reviews, returns, deliveries of the last orders):
+                                                      the daily partitions run to end date + late days
     ============================ ==================== ===================================================
     """
 
@@ -54,6 +57,7 @@ class Settings:
     end_date: dt.date = dt.date(2024, 12, 31)
     dbt_threads: int = 2
     dirt_rate: float = 0.0
+    late_days: int = 0
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -68,6 +72,8 @@ class Settings:
             raise SettingsError(f"FUTUREMART_SEED must be a non-negative integer, got {self.seed}.")
         if not 0 <= self.dirt_rate <= 0.2:
             raise SettingsError(f"FUTUREMART_DIRT_RATE must be between 0 and 0.2, got {self.dirt_rate}.")
+        if not 0 <= self.late_days <= 366:
+            raise SettingsError(f"FUTUREMART_LATE_DAYS must be between 0 and 366, got {self.late_days}.")
         if self.dbt_threads < 1:
             raise SettingsError(f"FUTUREMART_DBT_THREADS must be at least 1, got {self.dbt_threads}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
@@ -97,6 +103,11 @@ class Settings:
     def published_dir(self) -> Path:
         """Read-only copies for readers (``analyst.duckdb``), swapped in atomically after a good build."""
         return self.home / "published"
+
+    @property
+    def last_partition_date(self) -> dt.date:
+        """Last daily partition: extracts keep arriving for ``late_days`` after the end date."""
+        return self.end_date + dt.timedelta(days=self.late_days)
 
     @property
     def n_days(self) -> int:
@@ -132,6 +143,8 @@ class Settings:
             values["dbt_threads"] = _parse(int, "FUTUREMART_DBT_THREADS", threads, "an integer >= 1")
         if dirt := env.get("FUTUREMART_DIRT_RATE"):
             values["dirt_rate"] = _parse(float, "FUTUREMART_DIRT_RATE", dirt, "a share between 0 and 0.2")
+        if late := env.get("FUTUREMART_LATE_DAYS"):
+            values["late_days"] = _parse(int, "FUTUREMART_LATE_DAYS", late, "a number of days such as 31")
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:

@@ -48,6 +48,11 @@ class EntityContract:
     freshness_hours: int
     folder: str  # landing folder under the source system; entities read from one file share it
     record_path: tuple[str, ...] = ()  # for nested JSON: keys from the document down to the records
+    # High-volume event and transaction feeds (`partitioned: true`) load by day, as Dagster daily
+    # partitions, so a new day or a backfill touches only its days. Dagster records every partition of every
+    # partitioned asset on each full build, which costs seconds per asset at a year of days: the small feeds
+    # and the reference data load every new file on each run instead (loaded files are skipped by hash).
+    partitioned: bool = False
 
     @property
     def raw_table(self) -> str:
@@ -129,6 +134,7 @@ def parse_contract(doc: dict, origin: str) -> list[EntityContract]:
                 freshness_hours=int(spec.get("freshness_hours", doc.get("freshness_hours", 24))),
                 folder=spec.get("folder", entity),
                 record_path=tuple(spec["record_path"].split(".")) if spec.get("record_path") else (),
+                partitioned=bool(spec.get("partitioned", False)),
             )
         )
     return out

@@ -93,16 +93,27 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def landed_files(contract: EntityContract, landing_dir: Path) -> list[Path]:
-    """Every landed file of an entity, in partition order."""
-    return sorted((landing_dir / contract.landing_subdir).glob(f"dt=*/{contract.file_name}"))
+def landed_files(
+    contract: EntityContract, landing_dir: Path, dates: tuple[dt.date, dt.date] | None = None
+) -> list[Path]:
+    """Landed files of an entity in partition order; with ``dates``, only partitions in [first, last]."""
+    files = sorted((landing_dir / contract.landing_subdir).glob(f"dt=*/{contract.file_name}"))
+    if dates is None:
+        return files
+    first, last = (d.isoformat() for d in dates)
+    return [f for f in files if first <= f.parent.name.removeprefix("dt=") <= last]
 
 
 def load_entity(
-    con: duckdb.DuckDBPyConnection, contract: EntityContract, landing_dir: Path, run_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    contract: EntityContract,
+    landing_dir: Path,
+    run_id: str | None = None,
+    dates: tuple[dt.date, dt.date] | None = None,
 ) -> EntityLoad:
-    """Load every landed file of ``contract``'s entity that is not loaded yet (see :func:`load_files`)."""
-    return load_files(con, contract, landed_files(contract, landing_dir), landing_dir, run_id)
+    """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
+    not loaded yet (see :func:`load_files`)."""
+    return load_files(con, contract, landed_files(contract, landing_dir, dates), landing_dir, run_id)
 
 
 def load_files(

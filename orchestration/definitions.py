@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.dbt import dbt_cli_resource, futuremart_dbt_models
+from orchestration.defs.automation import daily_refresh, daily_refresh_schedule, landed_file_sensor
+from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
 from orchestration.defs.publish import analyst_warehouse
@@ -19,7 +20,8 @@ from orchestration.resources import FutureMartResource
 materialize_everything = dg.define_asset_job(
     "materialize_everything",
     selection=dg.AssetSelection.all(),
-    description="Generate and land the extracts, load raw, build and test every dbt model, run the suites.",
+    description="Generate and land the extracts, load raw, build and test every dbt model, run the suites. "
+    "Partitioned assets take a range: `futuremart run` passes the whole calendar (one run, not one per day).",
     executor_def=dg.in_process_executor,
 )
 
@@ -31,12 +33,14 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             land_source_extracts,
             *raw_assets,
             load_audit,
-            futuremart_dbt_models,
+            *dbt_asset_definitions,
             data_quality_scores,
             analyst_warehouse,
         ],
         asset_checks=[gx_raw_shop_orders],
-        jobs=[materialize_everything],
+        jobs=[materialize_everything, daily_refresh],
+        schedules=[daily_refresh_schedule],
+        sensors=[landed_file_sensor],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},
         executor=dg.in_process_executor,
     )

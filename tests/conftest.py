@@ -13,6 +13,7 @@ import pytest
 
 from futuremart.settings import Settings
 from orchestration.definitions import build_definitions
+from orchestration.partitions import full_range_tags
 from orchestration.resources import FutureMartResource
 
 TEST_SCALE = float(os.environ.get("FUTUREMART_TEST_SCALE", "0.02"))
@@ -33,7 +34,7 @@ def materialize(home: Path, seed: int = TEST_SEED, scale: float = TEST_SCALE) ->
     resource = FutureMartResource(home=str(home), seed=seed, scale_factor=scale)
     defs = build_definitions(resource)
     result = defs.resolve_job_def("materialize_everything").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=full_range_tags(resource.settings)
     )
     return BuiltWarehouse(resource.settings, result)
 

@@ -1,5 +1,18 @@
-"""Every dbt seed, model and test as Dagster assets and asset checks (dagster-dbt)."""
+"""Every dbt seed, model and test as Dagster assets and asset checks (dagster-dbt).
 
+The project is split in three asset definitions so the daily partitions reach only the models that use
+them, without a cycle between definitions:
+
+- ``futuremart_dbt_models``: seeds, staging, intermediate, dimensions: everything that does not depend on
+  an incremental fact (unpartitioned, rebuilt as a whole: views and small tables);
+- ``futuremart_dbt_daily_facts``: the facts materialized incrementally by day (fct_order_lines,
+  fct_web_events, fct_inventory_daily); a partitioned run (a day from the schedule or the sensor, a range
+  in a backfill or a full build) passes its first and last day to dbt as ``--vars '{min_date, max_date}'``
+  and dbt rebuilds exactly those days (see orchestration/partitions.py on why they are not partitioned);
+- ``futuremart_dbt_after_facts``: models downstream of those facts (unpartitioned).
+"""
+
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -9,6 +22,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.dbt_project import dbt_project
+from orchestration.partitions import run_window
 from orchestration.resources import FutureMartResource, scoped_environ
 
 DEFAULT_OWNER = "team:data-platform"
@@ -41,14 +55,57 @@ def dbt_cli_resource() -> DbtCliResource:
     )
 
 
+INCREMENTAL = "config.materialized:incremental"
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
+    exclude=f"{INCREMENTAL}+",
     pool="duckdb_writer",
 )
 def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
-    """``dbt build`` of the selected seeds and models with their tests, against the settings' warehouse."""
+    """``dbt build`` of the seeds and models upstream of the daily facts, with their tests."""
     with scoped_environ(futuremart.settings.dbt_env()):
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=INCREMENTAL,
+    pool="duckdb_writer",
+    name="futuremart_dbt_daily_facts",
+)
+def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
+    """``dbt build`` of the incremental facts for the run's days (``--vars min_date/max_date``); a run
+    without partitions rebuilds the last days already built and anything newer (see incremental_window)."""
+    args = ["build"]
+    if window := run_window(context.run.tags):
+        args += ["--vars", json.dumps({"min_date": window[0].isoformat(), "max_date": window[1].isoformat()})]
+        context.log.info(f"rebuilding days {window[0]}..{window[1]}")
+    with scoped_environ(futuremart.settings.dbt_env()):
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    select=f"{INCREMENTAL}+",
+    exclude=INCREMENTAL,
+    pool="duckdb_writer",
+    name="futuremart_dbt_after_facts",
+)
+def futuremart_dbt_after_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
+    """``dbt build`` of the models downstream of the daily facts, with their tests."""
+    with scoped_environ(futuremart.settings.dbt_env()):
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+
+
+dbt_asset_definitions = [futuremart_dbt_models, futuremart_dbt_daily_facts, futuremart_dbt_after_facts]

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from futuremart.quality_scores import compute_quality_scores, write_quality_scores
-from orchestration.defs.dbt import futuremart_dbt_models
+from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.resources import FutureMartResource
 
@@ -16,7 +16,7 @@ from orchestration.resources import FutureMartResource
     group_name="governance",
     owners=["team:data-platform"],
     kinds={"python", "duckdb"},
-    deps=list(futuremart_dbt_models.keys),
+    deps=[key for definition in dbt_asset_definitions for key in definition.keys],
     pool="duckdb_writer",
     description="Data-quality score per warehouse table (governance.data_quality_scores): latest dbt test "
     "results (tests passed / run), freshness of its raw sources against their contracts, row count. "

@@ -1,5 +1,6 @@
 """Generation and landing of the synthetic source extracts, then loading them into ``raw``."""
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -9,6 +10,7 @@ from ingestion.landing import land_world
 from ingestion.raw_loader import load_entity
 from ingestion.truth import write_truth
 from ingestion.world import GENERATOR_VERSION, generate_world
+from orchestration.partitions import DAILY, SINGLE_RUN, check_calendar, partition_dates
 from orchestration.resources import FutureMartResource
 
 OWNER = "team:data-platform"
@@ -102,31 +104,44 @@ def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMa
 
 
 def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
-    """The asset loading one entity's landed files into ``raw.<system>_<entity>`` through its contract."""
+    """The asset loading one entity's landed files into ``raw.<system>_<entity>`` through its contract.
+
+    Events and transactions are partitioned by the landing day: a run loads the files of its partitions
+    (one day from the schedule or the sensor, a range in a backfill, all of them in a full build); reference
+    data loads every landed file. Files already loaded are skipped.
+    """
 
     @dg.asset(
         key=raw_key(contract),
         deps=[landing_key(contract)],
         description=(
-            f"{contract.description} Loaded from landing through the {contract.source_system} contract; "
-            f"rows that break it go to quarantine.{contract.raw_table}, every file to governance.load_audit."
+            f"{contract.description} Loaded from landing through the {contract.source_system} contract"
+            + (", one daily partition per dt= folder" if contract.partitioned else " (reference data, loaded whole)")
+            + f"; rows that break it go to quarantine.{contract.raw_table}, every file to governance.load_audit."
         ),
         group_name="raw",
         owners=[OWNER],
         kinds={"duckdb", "python"},
         pool="duckdb_writer",
+        partitions_def=DAILY if contract.partitioned else None,
+        backfill_policy=SINGLE_RUN if contract.partitioned else None,
+        # The contract's expected freshness: the source exports at least this often.
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=contract.freshness_hours)),
         metadata={"primary_key": ", ".join(contract.primary_key), "source_owner": contract.owner},
     )
     def _load(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
         settings = futuremart.settings
+        check_calendar(settings)
+        dates = partition_dates(context) if contract.partitioned else None
         with futuremart.warehouse() as con:
-            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id)
+            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id, dates=dates)
             total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
         statuses: dict[str, int] = {}
         for f in result.files:
             statuses[f.status] = statuses.get(f.status, 0) + 1
         return dg.MaterializeResult(
             metadata={
+                "partitions": f"{dates[0]}..{dates[1]}" if dates else "all (reference data)",
                 "files_seen": len(result.files),
                 "files_by_status": json.dumps(statuses, sort_keys=True),
                 "rows_in": result.total("rows_in"),

@@ -1,0 +1,86 @@
+"""Daily partitions of the loads and the incremental facts, and the run tags that select a range of them.
+
+Every landed extract sits in a ``dt=YYYY-MM-DD`` folder; the high-volume feeds' raw assets are partitioned
+by that day, and the dbt facts built incrementally by day rebuild the run's days (``--vars min_date/max_date``).
+The partitions run from the
+start date to the end date plus the late-arrival window (``Settings.late_days``): they are fixed by the
+settings, not by the wall clock, so a run of a given world selects the same partitions on any day.
+
+A full build is one run over the whole range (``BackfillPolicy.single_run``): the loader takes every file
+of the range in one transaction per entity and dbt builds each fact once, instead of 400 runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from futuremart.settings import Settings
+
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
+    """One partition per day from the start date through the last day extracts may arrive."""
+    return dg.DailyPartitionsDefinition(
+        start_date=settings.start_date.isoformat(),
+        end_date=(settings.last_partition_date + dt.timedelta(days=1)).isoformat(),  # exclusive
+    )
+
+
+# Read once when the code location loads; resources may not move the calendar (see check_calendar).
+DAILY = daily_partitions(Settings.from_env())
+
+
+def range_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """Run tags that make one run materialize partitions ``first``..``last`` of every partitioned asset."""
+    return {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
+
+
+def full_range_tags(settings: Settings) -> dict[str, str]:
+    """Run tags for a full build: every partition of the settings' calendar."""
+    return range_tags(settings.start_date, settings.last_partition_date)
+
+
+def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """First and last day (inclusive) of the partitions a run materializes."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+
+
+def run_window(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
+    """The days a run covers, from its tags: one partition, a range, or None for a run without partitions.
+
+    The dbt facts read it to rebuild exactly those days. They are not Dagster-partitioned themselves: a
+    partitioned asset with dozens of dbt tests as checks makes Dagster record every check for every day
+    of a full build (tens of thousands of events, minutes of bookkeeping), while the window is all dbt needs.
+    """
+    if PARTITION_NAME_TAG in tags:
+        day = dt.date.fromisoformat(tags[PARTITION_NAME_TAG])
+        return day, day
+    if ASSET_PARTITION_RANGE_START_TAG in tags and ASSET_PARTITION_RANGE_END_TAG in tags:
+        return (
+            dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_START_TAG]),
+            dt.date.fromisoformat(tags[ASSET_PARTITION_RANGE_END_TAG]),
+        )
+    return None
+
+
+def check_calendar(settings: Settings) -> None:
+    """The partitions come from the environment at load time; a resource with other dates would load a
+    world the partitions do not cover. Fail loudly instead."""
+    expected = daily_partitions(settings)
+    if expected.start != DAILY.start or expected.end != DAILY.end:
+        raise ValueError(
+            f"The run's settings span {settings.start_date}..{settings.last_partition_date} but the code location's "
+            f"daily partitions span {DAILY.start.date()}..{(DAILY.end - dt.timedelta(days=1)).date()}: set "
+            "FUTUREMART_START_DATE / FUTUREMART_END_DATE / FUTUREMART_LATE_DAYS in the environment of the code "
+            "location instead of overriding them in a resource."
+        )

@@ -1,0 +1,106 @@
+"""Daily partitions: which assets have them, the sensor on landed files, backfills, and a new day's run."""
+
+import datetime as dt
+import json
+import os
+import shutil
+
+import dagster as dg
+
+from ingestion.contracts import load_contracts
+from ingestion.raw_loader import landed_files
+from orchestration.definitions import build_definitions, defs
+from orchestration.defs.automation import landed_file_sensor
+from orchestration.partitions import DAILY, range_tags
+from orchestration.resources import FutureMartResource
+from tests.conftest import TEST_SCALE, TEST_SEED, mart_checksums
+
+
+def test_high_volume_feeds_are_daily_partitioned_and_reference_data_is_not():
+    specs = {s.key: s for s in defs.resolve_all_asset_specs()}
+    for contract in load_contracts():
+        spec = specs[dg.AssetKey(["raw", contract.raw_table])]
+        assert (spec.partitions_def == DAILY) == contract.partitioned, contract.raw_table
+        assert spec.freshness_policy is not None, contract.raw_table
+    assert {c.raw_table for c in load_contracts() if c.partitioned} >= {"shop_orders", "shop_clickstream"}
+    assert defs.resolve_job_def("daily_refresh").partitions_def == DAILY
+    assert defs.resolve_schedule_def("daily_refresh_schedule").cron_schedule == "0 4 * * *"
+
+
+def _move_day(landing, day: str, to) -> list[str]:
+    moved = []
+    for folder in landing.glob(f"*/*/dt={day}"):
+        target = to / folder.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(folder, target)
+        moved.append(folder.relative_to(landing).as_posix())
+    return moved
+
+
+def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(built, tmp_path, monkeypatch):
+    settings = built.settings
+    last_day = settings.end_date.isoformat()
+    home = tmp_path / "home"
+    shutil.copytree(settings.landing_dir, home / "landing")
+    held_back = _move_day(home / "landing", last_day, tmp_path / "later")
+    assert held_back, "the last day has landed files"
+
+    # Backfill every day but the last in one run, as the UI's single-run backfill does.
+    resource = FutureMartResource(home=str(home), seed=TEST_SEED, scale_factor=TEST_SCALE)
+    job = build_definitions(resource).resolve_job_def("daily_refresh")
+    before = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        tags=range_tags(settings.start_date, settings.end_date - dt.timedelta(days=1)),
+    )
+    assert before.success
+    partitions = {e.partition for e in before.get_asset_materialization_events() if e.partition}
+    assert last_day not in partitions and len(partitions) == settings.n_days - 1
+
+    # The sensor has seen everything landed so far; then the last day's files land.
+    monkeypatch.setenv("FUTUREMART_HOME", str(home))
+    instance = dg.DagsterInstance.ephemeral()
+    first = landed_file_sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    # One run per file and entity reading it (the PIM catalog file feeds three raw tables).
+    landed_so_far = [f for c in load_contracts() for f in landed_files(c, home / "landing")]
+    assert len(first.run_requests) == len(landed_so_far)
+    assert last_day not in {r.partition_key for r in first.run_requests}
+    _move_day(tmp_path / "later", last_day, home / "landing")
+    for folder in (home / "landing").glob(f"*/*/dt={last_day}"):
+        for f in folder.iterdir():
+            os.utime(f)  # a file that lands now is newer than anything the sensor has seen
+    second = landed_file_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs))
+    requested = {
+        json.dumps([r.partition_key, r.tags["futuremart/landed_file"], r.asset_selection[0].to_user_string()])
+        for r in second.run_requests
+    }
+    day = settings.end_date
+    expected = {
+        json.dumps([last_day, f.relative_to(home / "landing").as_posix(), f"raw/{c.raw_table}"])
+        for c in load_contracts()
+        for f in landed_files(c, home / "landing", (day, day))
+    }
+    assert requested == expected
+    assert len({r.run_key for r in second.run_requests}) == len(second.run_requests)
+
+    # The nightly refresh of that one day brings the warehouse to exactly what a full build gives.
+    new_day = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key=last_day
+    )
+    assert new_day.success
+    with built.connect() as con:
+        full_build = mart_checksums(con)
+    with resource.warehouse(read_only=True) as con:
+        assert mart_checksums(con) == full_build
+        loaded_today = con.execute(
+            "select count(*) from governance.load_audit where run_id = ? and status = 'loaded'", [new_day.run_id]
+        ).fetchone()[0]
+    assert loaded_today == len(expected)
+
+    # Running the same day again changes nothing: files are skipped, facts rebuilt identically.
+    again = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, partition_key=last_day
+    )
+    assert again.success
+    with resource.warehouse(read_only=True) as con:
+        assert mart_checksums(con) == full_build
