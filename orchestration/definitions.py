@@ -1,6 +1,7 @@
 """The FutureMart Dagster code location: every asset, check, job and resource.
 
-Loading this module does no data work: it reads the dbt manifest and the source contracts, nothing else.
+Loading this module does no data work: it reads the dbt manifest, the source contracts and the expectation
+suites, nothing else.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import dagster as dg
 from orchestration.defs.dbt import dbt_cli_resource, futuremart_dbt_models
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
-from orchestration.defs.quality import gx_raw_shop_orders
+from orchestration.defs.quality import gx_checks
 from orchestration.resources import FutureMartResource
 
 # DuckDB allows one writer per file, and dbt on a 2-core machine is faster without process start-up per
@@ -27,7 +28,7 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
     """Assemble the code location; tests pass a resource pointing at a temporary data home."""
     return dg.Definitions(
         assets=[land_source_extracts, *raw_assets, load_audit, futuremart_dbt_models, data_quality_scores],
-        asset_checks=[gx_raw_shop_orders],
+        asset_checks=gx_checks,
         jobs=[materialize_everything],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},
         executor=dg.in_process_executor,
