@@ -54,7 +54,7 @@ def build_raw_check(contract: EntityContract) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
         # The run's own writable connection: DuckDB refuses a read-only one beside it in the same process.
         with futuremart.warehouse() as con:
-            result = validate_table(con, name, run_id=context.run_id, settings=futuremart.settings)
+            result = validate_table(con, name, run_id=context.run.run_id, settings=futuremart.settings)
         return check_result(result, futuremart, dg.AssetCheckSeverity.ERROR)
 
     return _check
