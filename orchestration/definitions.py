@@ -1,6 +1,7 @@
 """The FutureMart Dagster code location: every asset, check, job and resource.
 
-Loading this module does no data work: it reads the dbt manifest and the source contracts, nothing else.
+Loading this module does no data work: it reads the dbt manifest, the source contracts and the expectation
+suites, nothing else.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
 from orchestration.defs.publish import analyst_warehouse
-from orchestration.defs.quality import gx_raw_shop_orders
+from orchestration.defs.quality import gx_checks
 from orchestration.resources import FutureMartResource
 
 # DuckDB allows one writer per file, and dbt on a 2-core machine is faster without process start-up per
@@ -37,7 +38,7 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             data_quality_scores,
             analyst_warehouse,
         ],
-        asset_checks=[gx_raw_shop_orders],
+        asset_checks=gx_checks,
         jobs=[materialize_everything, daily_refresh],
         schedules=[daily_refresh_schedule],
         sensors=[landed_file_sensor],

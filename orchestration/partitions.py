@@ -13,6 +13,7 @@ of the range in one transaction per entity and dbt builds each fact once, instea
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping
 
 import dagster as dg
@@ -25,6 +26,8 @@ from dagster._core.storage.tags import (
 from futuremart.settings import Settings
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+# Single-run backfills are what makes a full build one run; Dagster still labels the parameter beta.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
 def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:

@@ -1,53 +1,231 @@
-"""The Great Expectations suite through the CI runner: passes on a built warehouse, fails on a broken row."""
+"""Great Expectations suites: generated from every contract, run by the Dagster checks and the CI runner; they
+pass on the built warehouse and fail on a deliberately broken row."""
 
+import re
 import shutil
 import subprocess
 import sys
 
 import duckdb
 import pytest
+import yaml
 
-from expectations.runner import suite_names, validate_table
+from expectations.contract_suites import contract_suite_doc
+from expectations.data_docs import build_data_docs
+from expectations.runner import suite_docs, suite_names, validate_table
+from ingestion.contracts import load_contracts, parse_contract
+
+MART_SUITES = {
+    "fct_orders",
+    "fct_order_lines",
+    "agg_sales_daily",
+    "fct_inventory_daily",
+    "agg_funnel_daily",
+    "fct_sessions",
+    "dim_customer",
+    "dim_product",
+    "agg_campaign_performance",
+    "fct_shipments",
+}
 
 
-def run_runner(warehouse, home):
+def run_runner(warehouse, home, settings, *suites):
     return subprocess.run(
-        [sys.executable, "-m", "expectations.runner", "--warehouse", str(warehouse)],
+        [sys.executable, "-m", "expectations.runner", "--warehouse", str(warehouse)]
+        + [arg for suite in suites for arg in ("--suite", suite)],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "FUTUREMART_HOME": str(home)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "FUTUREMART_HOME": str(home),
+            "FUTUREMART_SCALE": str(settings.scale_factor),
+            "FUTUREMART_SEED": str(settings.seed),
+        },
     )
 
 
-def test_every_suite_file_loads():
-    assert "raw_shop_orders" in suite_names()
+def external_references(html: str) -> list[str]:
+    """Every script, stylesheet or image the page would fetch from the network."""
+    return re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//[^"'\s>]+""", html) + re.findall(r"@import", html)
+
+
+def test_every_contract_and_every_report_mart_has_a_suite():
+    names = set(suite_names())
+    assert {f"raw_{c.raw_table}" for c in load_contracts()} <= names
+    assert {f"marts_{m}" for m in MART_SUITES} <= names
+    assert "raw_shop_orders" in names
+
+
+def test_a_new_contract_gets_its_baseline_suite():
+    doc = yaml.safe_load(
+        """
+        source_system: demo
+        owner: team:demo
+        freshness_hours: 50
+        entities:
+          visits:
+            format: csv
+            file_name: visits.csv
+            primary_key: [site, visited_at]
+            columns:
+              - {name: site, type: varchar, required: true, accepted_values: [a, b]}
+              - {name: visited_at, type: timestamp, required: true}
+              - {name: pages, type: integer, min: 1, max: 99}
+        """
+    )
+    (contract,) = parse_contract(doc, "demo.yml")
+    suite = contract_suite_doc(contract)
+    got = {(e["type"], tuple(sorted((k, str(v)) for k, v in e["kwargs"].items()))) for e in suite["expectations"]}
+    assert suite["name"] == "raw_demo_visits" and suite["meta"]["dataset"] == "raw.demo_visits"
+    assert ("expect_column_values_to_not_be_null", (("column", "site"),)) in got
+    assert ("expect_column_values_to_not_be_null", (("column", "visited_at"),)) in got
+    assert not any(t == "expect_column_values_to_not_be_null" and ("column", "pages") in kw for t, kw in got)
+    assert ("expect_column_values_to_be_in_set", (("column", "site"), ("value_set", "['a', 'b']"))) in got
+    between = ("expect_column_values_to_be_between", (("column", "pages"), ("max_value", "99"), ("min_value", "1")))
+    assert between in got
+    unique = ("expect_compound_columns_to_be_unique", (("column_list", "['partition_date', 'site', 'visited_at']"),))
+    assert unique in got
+    assert (
+        "expect_column_values_to_be_in_type_list",
+        (("column", "pages"), ("type_list", "['int32', 'Int32Dtype']")),
+    ) in got
+    assert suite["meta"]["freshness"] == {"column": "partition_date", "max_lag_days": 3}  # 50 hours
+
+
+def test_hand_written_raw_suites_extend_the_generated_ones():
+    orders = suite_docs()["raw_shop_orders"]
+    kinds = [(e["type"], e["kwargs"].get("column")) for e in orders["expectations"]]
+    assert ("expect_column_values_to_match_regex", "order_id") in kinds  # hand-written
+    assert ("expect_column_values_to_not_be_null", "promo_discount") in kinds  # from the contract
+    assert len(kinds) == len({str(e) for e in orders["expectations"]}), "duplicates are merged"
+    assert suite_docs()["raw_inventory_suppliers"]["meta"]["freshness"] is None  # master data: no freshness
 
 
 def test_the_runner_passes_on_the_built_warehouse(built, tmp_path):
-    out = run_runner(built.settings.warehouse_path, tmp_path)
+    out = run_runner(built.settings.warehouse_path, tmp_path, built.settings)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "PASS raw_shop_orders" in out.stdout
+    assert f"{len(suite_names())} passed, 0 failed" in out.stdout
+    assert "PASS raw_shop_orders" in out.stdout and "PASS marts_fct_inventory_daily" in out.stdout
     assert (tmp_path / "reports" / "validations" / "raw_shop_orders.json").exists()
+    page = (tmp_path / "reports" / "data_docs" / "index.html").read_text()
+    assert "marts_fct_orders" in page and "raw_pim_products" in page
+    assert external_references(page) == []
+
+
+def test_the_dagster_run_checked_every_raw_asset_and_mart(built):
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in built.result.get_asset_check_evaluations()}
+    for contract in load_contracts():
+        evaluation = evaluations[(f"raw/{contract.raw_table}", f"gx_raw_{contract.raw_table}")]
+        assert evaluation.passed, evaluation.description
+        assert evaluation.blocking
+        assert evaluation.metadata["rows_validated"].value > 0  # the run loaded every landed file
+    for mart in MART_SUITES:
+        evaluation = evaluations[(f"marts/{mart}", f"gx_marts_{mart}")]
+        assert evaluation.passed, evaluation.description
+        assert not evaluation.blocking
+        assert evaluation.metadata["expectations_failed"].value == 0
+    page = built.settings.reports_dir / "data_docs" / "index.html"
+    assert external_references(page.read_text()) == []
+
+
+def test_a_raw_check_validates_only_the_rows_its_run_loaded(built, tmp_path):
+    warehouse = tmp_path / "older.duckdb"
+    shutil.copyfile(built.settings.warehouse_path, warehouse)
+    run_id = built.result.run_id
+    with duckdb.connect(str(warehouse)) as con:
+        # Pretend one day's file was loaded by an earlier run, and break a row in it: not this run's business.
+        old_file = con.execute("select min(_source_file) from raw.shop_orders").fetchone()[0]
+        con.execute("update governance.load_audit set run_id = 'earlier' where file = ?", [old_file])
+        con.execute("update raw.shop_orders set channel = 'fax' where _source_file = ?", [old_file])
+        total, old_rows = con.execute(
+            "select count(*), count(*) filter (where _source_file = ?) from raw.shop_orders", [old_file]
+        ).fetchone()
+        result = validate_table(con, "raw_shop_orders", run_id=run_id, settings=built.settings)
+        assert result.success, result.summary()
+        assert result.rows == total - old_rows > 0
+        whole = validate_table(con, "raw_shop_orders", settings=built.settings)
+        assert not whole.success and whole.rows == total
+
+        idle = validate_table(con, "raw_shop_orders", run_id="a-run-that-loaded-nothing", settings=built.settings)
+        assert idle.success and idle.rows == 0 and idle.evaluated == 0
+        assert "nothing loaded" in idle.note
 
 
 @pytest.mark.parametrize(
-    ("update", "expectation"),
+    ("suite", "sql", "expectation", "unexpected"),
     [
-        ("channel = 'carrier-pigeon'", "expect_column_values_to_be_in_set"),
-        ("order_total = -5", "expect_column_values_to_be_between"),
-        ("customer_id = null", "expect_column_values_to_not_be_null"),
+        (
+            "raw_shop_orders",
+            "update raw.shop_orders set channel = 'carrier-pigeon' where {first}",
+            "expect_column_values_to_be_in_set",
+            1,
+        ),
+        (
+            "raw_shop_orders",
+            "update raw.shop_orders set order_total = -5 where {first}",
+            "expect_column_values_to_be_between",
+            1,
+        ),
+        (
+            "raw_shop_orders",
+            "update raw.shop_orders set customer_id = null where {first}",
+            "expect_column_values_to_not_be_null",
+            1,
+        ),
+        (
+            "raw_crm_consents",
+            "update raw.crm_consents set consent_status = 'maybe' where {first}",
+            "expect_column_values_to_be_in_set",
+            1,
+        ),
+        (
+            "raw_inventory_stock_snapshots",
+            "update raw.inventory_stock_snapshots set on_hand_units = -1 where {first}",
+            "expect_column_values_to_be_between",
+            1,
+        ),
+        (
+            "raw_pim_products",
+            "insert into raw.pim_products select * from raw.pim_products where {first}",
+            "expect_compound_columns_to_be_unique",
+            2,
+        ),
+        (
+            "raw_external_weather",
+            "delete from raw.external_weather where observed_on > date '2024-12-20'",
+            "expect_column_values_to_be_between",
+            1,
+        ),  # stale: the last file is 11 days before the end date
+        (
+            "marts_fct_orders",
+            "update marts.fct_orders set order_date = date '2031-01-01' where {first}",
+            "expect_column_max_to_be_between",
+            None,
+        ),  # a date past the world's end
+        (
+            "marts_agg_funnel_daily",
+            "update marts.agg_funnel_daily set conversion_rate = 1.5 where {first}",
+            "expect_column_values_to_be_between",
+            1,
+        ),
     ],
 )
-def test_a_deliberately_broken_row_fails_the_suite(built, tmp_path, update, expectation):
+def test_a_deliberately_broken_row_fails_the_suite(built, tmp_path, suite, sql, expectation, unexpected):
     warehouse = tmp_path / "broken.duckdb"
     shutil.copyfile(built.settings.warehouse_path, warehouse)
+    dataset = suite_docs()[suite]["meta"]["dataset"]
+    first = f"rowid = (select min(rowid) from {dataset})"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"update raw.shop_orders set {update} where order_id = (select min(order_id) from raw.shop_orders)")
-        result = validate_table(con, "raw_shop_orders")
+        assert validate_table(con, suite, settings=built.settings).success
+        con.execute(sql.format(first=first))
+        result = validate_table(con, suite, settings=built.settings)
     assert not result.success
-    assert [f["expectation"] for f in result.failures] == [expectation]
-    assert result.failures[0]["unexpected_count"] == 1
+    assert {f["expectation"] for f in result.failures} == {expectation}, result.summary()
+    assert {f["unexpected_count"] for f in result.failures} == {unexpected}, result.summary()
 
-    out = run_runner(warehouse, tmp_path)
-    assert out.returncode == 1
-    assert "FAIL raw_shop_orders" in out.stdout and expectation in out.stdout
+    out = run_runner(warehouse, tmp_path, built.settings, suite)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"FAIL {suite}" in out.stdout and expectation in out.stdout
+    assert "0 passed, 1 failed" in out.stdout
+    page = build_data_docs(built.settings.with_overrides(home=tmp_path)).read_text()
+    assert re.search(rf'id="{suite}">{suite}\s*<span class="fail">FAIL', page)

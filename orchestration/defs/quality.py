@@ -1,30 +1,88 @@
-"""Great Expectations suites as Dagster asset checks."""
+"""Great Expectations suites as Dagster asset checks: one blocking check per raw asset, built from the source
+contracts, and a non-blocking check per mart suite. Every check writes its result file and rebuilds the
+Data Docs page (``<reports>/data_docs/index.html``), so the page always shows the latest result of each suite.
+"""
 
 import dagster as dg
 
-from expectations.runner import validate_table, write_result
+from expectations.contract_suites import suite_name
+from expectations.data_docs import build_data_docs
+from expectations.runner import SuiteResult, suite_docs, validate_table, write_result
+from ingestion.contracts import EntityContract, load_contracts
 from orchestration.resources import FutureMartResource
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["raw", "shop_orders"]),
-    name="gx_raw_shop_orders",
-    description="Great Expectations suite expectations/suites/raw_shop_orders.json on raw.shop_orders; "
-    "blocking: the models downstream do not run when it fails.",
-    blocking=True,
-)
-def gx_raw_shop_orders(futuremart: FutureMartResource) -> dg.AssetCheckResult:
-    with futuremart.warehouse(read_only=False) as con:
-        result = validate_table(con, "raw_shop_orders")
+def check_result(result: SuiteResult, futuremart: FutureMartResource, severity: dg.AssetCheckSeverity):
+    """Write the result file and the Data Docs, and turn a suite result into the check's result."""
     path = write_result(result, futuremart.settings)
+    docs = build_data_docs(futuremart.settings)
     return dg.AssetCheckResult(
         passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=result.summary(),
+        severity=severity,
+        description=result.summary()[:2000],
         metadata={
-            "rows": result.rows,
-            "expectations": result.evaluated,
-            "failed_expectations": len(result.failures),
+            "rows_validated": result.rows,
+            "expectations_evaluated": result.evaluated,
+            "expectations_failed": len(result.failures),
+            "failed_expectations": dg.MetadataValue.json(
+                [
+                    {k: str(v) for k, v in f.items() if k in ("expectation", "kwargs", "unexpected_count")}
+                    for f in result.failures
+                ]
+            ),
+            "latest_business_date": result.latest_business_date or "",
+            "note": result.note,
+            "seconds": result.seconds,
             "result_file": dg.MetadataValue.path(str(path)),
+            "data_docs": dg.MetadataValue.path(str(docs)),
         },
     )
+
+
+def build_raw_check(contract: EntityContract) -> dg.AssetChecksDefinition:
+    """The blocking check of ``raw.<system>_<entity>``: its suite on the rows the current run loaded."""
+    name = suite_name(contract)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", contract.raw_table]),
+        name=f"gx_{name}",
+        description=f"Great Expectations suite {name} (generated from ingestion/contracts/{contract.source_system}.yml"
+        f", plus expectations/suites/{name}.json if present) on the rows of raw.{contract.raw_table} loaded by this "
+        "run; blocking: the models downstream do not run when it fails.",
+        blocking=True,
+    )
+    def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
+        # The run's own writable connection: DuckDB refuses a read-only one beside it in the same process.
+        with futuremart.warehouse() as con:
+            result = validate_table(con, name, run_id=context.run.run_id, settings=futuremart.settings)
+        return check_result(result, futuremart, dg.AssetCheckSeverity.ERROR)
+
+    return _check
+
+
+def build_mart_check(name: str, dataset: str) -> dg.AssetChecksDefinition:
+    """The non-blocking check of a mart suite (``expectations/suites/marts_<model>.json``)."""
+    schema, table = dataset.split(".")
+
+    @dg.asset_check(
+        asset=dg.AssetKey([schema, table]),
+        name=f"gx_{name}",
+        description=f"Great Expectations suite expectations/suites/{name}.json on {dataset} (whole table); "
+        "warns, does not block: dbt's own tests on the model gate its consumers.",
+        blocking=False,
+    )
+    def _check(futuremart: FutureMartResource) -> dg.AssetCheckResult:
+        with futuremart.warehouse() as con:
+            result = validate_table(con, name, settings=futuremart.settings)
+        return check_result(result, futuremart, dg.AssetCheckSeverity.WARN)
+
+    return _check
+
+
+raw_checks = [build_raw_check(c) for c in load_contracts()]
+mart_checks = [
+    build_mart_check(name, doc["meta"]["dataset"])
+    for name, doc in suite_docs().items()
+    if doc["meta"]["dataset"].startswith("marts.")
+]
+gx_checks = [*raw_checks, *mart_checks]
