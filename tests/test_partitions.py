@@ -70,9 +70,13 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
         for f in folder.iterdir():
             os.utime(f)  # a file that lands now is newer than anything the sensor has seen
     second = landed_file_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor, definitions=defs))
+    # File times are coarse (a few ms): files as new as the cursor come again, and Dagster drops a run
+    # request whose run key it has seen, so only new keys start runs.
+    seen = {r.run_key for r in first.run_requests}
+    new_requests = [r for r in second.run_requests if r.run_key not in seen]
     requested = {
         json.dumps([r.partition_key, r.tags["futuremart/landed_file"], r.asset_selection[0].to_user_string()])
-        for r in second.run_requests
+        for r in new_requests
     }
     day = settings.end_date
     expected = {
@@ -81,7 +85,7 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
         for f in landed_files(c, home / "landing", (day, day))
     }
     assert requested == expected
-    assert len({r.run_key for r in second.run_requests}) == len(second.run_requests)
+    assert len({r.run_key for r in new_requests}) == len(new_requests)
 
     # The nightly refresh of that one day brings the warehouse to exactly what a full build gives.
     new_day = job.execute_in_process(
