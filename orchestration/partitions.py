@@ -8,6 +8,13 @@ settings, not by the wall clock, so a run of a given world selects the same part
 
 A full build is one run over the whole range (``BackfillPolicy.single_run``): the loader takes every file
 of the range in one transaction per entity and dbt builds each fact once, instead of 400 runs.
+
+The days are a ``StaticPartitionsDefinition`` of ISO dates, not a ``DailyPartitionsDefinition``. With a
+time-window definition, Dagster 1.13 stores the run's partition subset and writes a "planned" event for every
+day of the range for every asset of the run, partitioned or not (146 assets x 366 days = 53k events, minutes
+of SQLite writes per full build). With static keys a range run records its range as tags only, so each
+unpartitioned asset gets one planned event. The keys are the same ``YYYY-MM-DD`` strings, so run tags, the
+sensor's run keys and the loader's ``dt=`` folders do not change; the price is the UI's calendar view.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ SINGLE_RUN = dg.BackfillPolicy.single_run()
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 
-def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
-    """One partition per day from the start date through the last day extracts may arrive."""
-    return dg.DailyPartitionsDefinition(
-        start_date=settings.start_date.isoformat(),
-        end_date=(settings.last_partition_date + dt.timedelta(days=1)).isoformat(),  # exclusive
-    )
+def partition_days(settings: Settings) -> list[dt.date]:
+    """Every day from the start date through the last day extracts may arrive."""
+    n_days = (settings.last_partition_date - settings.start_date).days + 1
+    return [settings.start_date + dt.timedelta(days=i) for i in range(n_days)]
+
+
+def daily_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
+    """One partition per day (key ``YYYY-MM-DD``), in calendar order so key ranges are date ranges."""
+    return dg.StaticPartitionsDefinition([day.isoformat() for day in partition_days(settings)])
 
 
 # Read once when the code location loads; resources may not move the calendar (see check_calendar).
@@ -54,8 +64,8 @@ def full_range_tags(settings: Settings) -> dict[str, str]:
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
     """First and last day (inclusive) of the partitions a run materializes."""
-    window = context.partition_time_window
-    return window.start.date(), (window.end - dt.timedelta(days=1)).date()
+    keys = context.partition_key_range
+    return dt.date.fromisoformat(keys.start), dt.date.fromisoformat(keys.end)
 
 
 def run_window(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
@@ -79,11 +89,12 @@ def run_window(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
 def check_calendar(settings: Settings) -> None:
     """The partitions come from the environment at load time; a resource with other dates would load a
     world the partitions do not cover. Fail loudly instead."""
-    expected = daily_partitions(settings)
-    if expected.start != DAILY.start or expected.end != DAILY.end:
+    expected = daily_partitions(settings).get_partition_keys()
+    keys = DAILY.get_partition_keys()
+    if expected != keys:
         raise ValueError(
             f"The run's settings span {settings.start_date}..{settings.last_partition_date} but the code location's "
-            f"daily partitions span {DAILY.start.date()}..{(DAILY.end - dt.timedelta(days=1)).date()}: set "
+            f"daily partitions span {keys[0]}..{keys[-1]}: set "
             "FUTUREMART_START_DATE / FUTUREMART_END_DATE / FUTUREMART_LATE_DAYS in the environment of the code "
             "location instead of overriding them in a resource."
         )

@@ -27,6 +27,21 @@ def test_high_volume_feeds_are_daily_partitioned_and_reference_data_is_not():
     assert defs.resolve_schedule_def("daily_refresh_schedule").cron_schedule == "0 4 * * *"
 
 
+def test_the_nightly_schedule_requests_the_previous_day_and_skips_outside_the_calendar():
+    schedule = defs.resolve_schedule_def("daily_refresh_schedule")
+    keys = DAILY.get_partition_keys()
+    second_day = dt.datetime.fromisoformat(keys[1]).replace(hour=4, tzinfo=dt.UTC)
+    [request] = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=second_day, repository_def=defs.get_repository_def())
+    ).run_requests
+    assert request.partition_key == keys[0]
+    first_day = dt.datetime.fromisoformat(keys[0]).replace(hour=4, tzinfo=dt.UTC)
+    skipped = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=first_day, repository_def=defs.get_repository_def())
+    )
+    assert not skipped.run_requests and "outside the daily partitions" in skipped.skip_message
+
+
 def _move_day(landing, day: str, to) -> list[str]:
     moved = []
     for folder in landing.glob(f"*/*/dt={day}"):

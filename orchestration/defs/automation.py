@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,24 @@ daily_refresh = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-daily_refresh_schedule = dg.build_schedule_from_partitioned_job(
-    daily_refresh,
-    hour_of_day=4,
+
+def previous_day_request(scheduled_for: dt.datetime, partition_keys: list[str]) -> dg.RunRequest | dg.SkipReason:
+    """The run for the day before the tick, if that day is one of the partitions."""
+    day = (scheduled_for.date() - dt.timedelta(days=1)).isoformat()
+    if day not in partition_keys:
+        return dg.SkipReason(f"{day} is outside the daily partitions {partition_keys[0]}..{partition_keys[-1]}.")
+    return dg.RunRequest(run_key=day, partition_key=day)
+
+
+# A cron schedule rather than build_schedule_from_partitioned_job: the days are static keys (see partitions.py).
+@dg.schedule(
+    job=daily_refresh,
+    cron_schedule="0 4 * * *",
+    execution_timezone="UTC",
     description="Every night at 04:00 UTC, refresh the previous day's partition.",
 )
+def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    return previous_day_request(context.scheduled_execution_time, DAILY.get_partition_keys())
 
 
 @dataclass(frozen=True)
