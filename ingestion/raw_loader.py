@@ -26,6 +26,13 @@ FILE_COLUMN = "_source_file"
 
 AUDIT_TABLE = "governance.load_audit"
 _PARTITION = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
+# Written next to a rejected file so whoever looks at the landing zone sees why it was not loaded;
+# removed when a later load of that path succeeds.
+REJECTED_MARKER_SUFFIX = ".REJECTED.txt"
+
+
+def rejected_marker(path: Path) -> Path:
+    return path.with_name(path.name + REJECTED_MARKER_SUFFIX)
 
 
 class SchemaContractError(ValueError):
@@ -110,10 +117,11 @@ def load_entity(
     landing_dir: Path,
     run_id: str | None = None,
     dates: tuple[dt.date, dt.date] | None = None,
+    strict: bool = True,
 ) -> EntityLoad:
     """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
     not loaded yet (see :func:`load_files`)."""
-    return load_files(con, contract, landed_files(contract, landing_dir, dates), landing_dir, run_id)
+    return load_files(con, contract, landed_files(contract, landing_dir, dates), landing_dir, run_id, strict)
 
 
 def load_files(
@@ -122,11 +130,14 @@ def load_files(
     paths: list[Path],
     landing_dir: Path,
     run_id: str | None = None,
+    strict: bool = True,
 ) -> EntityLoad:
     """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
 
-    Files whose header lacks a required column are rejected and audited, the others still load; a
-    :class:`SchemaContractError` naming every rejected file is raised afterwards.
+    Files whose header lacks a required column are rejected: audited, marked in landing with a
+    ``<file>.REJECTED.txt`` beside them, never deleted. The other files still load. Then, when ``strict``,
+    a :class:`SchemaContractError` naming every rejected file is raised; otherwise the caller reads
+    :attr:`EntityLoad.rejected` (the pipeline reports them as a failed check and goes on).
     """
     ensure_schemas(con)
     result = EntityLoad(contract)
@@ -167,6 +178,7 @@ def load_files(
             )
             outcome = FileLoad(rel, partition, "rejected", rows_in=read.rows_in, message=message)
             _audit(con, contract, outcome, digest, run_id)
+            rejected_marker(path).write_text(message + "\n")
             del loaded_digests[digest]
             result.files.append(outcome)
             continue
@@ -182,7 +194,9 @@ def load_files(
 
     if batch:
         result.files.extend(_load_batch(con, contract, batch, run_id))
-    if result.rejected:
+        for pending in batch:
+            rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
+    if result.rejected and strict:
         raise SchemaContractError("\n".join(f.message for f in result.rejected))
     return result
 

@@ -5,6 +5,7 @@ renamed required column is rejected with a message naming the file, the column a
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -13,8 +14,11 @@ from futuremart.settings import Settings
 from ingestion.contracts import get_contract
 from ingestion.dirt import DIRTY_ENTITIES
 from ingestion.landing import land_world
-from ingestion.raw_loader import AUDIT_TABLE, SchemaContractError, load_entity
+from ingestion.raw_loader import AUDIT_TABLE, SchemaContractError, load_entity, rejected_marker
 from ingestion.world import generate_world
+from orchestration.definitions import build_definitions
+from orchestration.partitions import full_range_tags
+from orchestration.resources import FutureMartResource
 
 REASON_OF_KIND = {
     "malformed_value": "malformed",
@@ -153,7 +157,39 @@ def test_schema_changes_are_listed_and_the_loader_reports_added_and_rejects_rena
                 [change.file],
             ).fetchone()
             assert others[0] > 0 and others[1] == 0
+            # The file stays in landing, marked with the reason beside it.
+            marker = rejected_marker(dirty_home / "landing" / change.file)
+            assert (dirty_home / "landing" / change.file).exists() and change.file in marker.read_text()
     assert set(errors) == set(changes.loc[changes["kind"] == "renamed_column", "entity"])
+
+
+def test_the_pipeline_loads_dirty_extracts_reports_a_rejected_file_as_a_warning_and_reconciles(dirty_home, loaded):
+    """Through Dagster, a file failing its contract fails that file, not the run: the raw asset materializes
+    the other files, its contract check warns naming the file, and every load reconciles."""
+    settings = Settings(home=dirty_home, scale_factor=0.05, seed=11, dirt_rate=0.02)
+    resource = FutureMartResource(home=str(dirty_home), seed=11, scale_factor=0.05, dirt_rate=0.02)
+    keys = [dg.AssetKey(["raw", get_contract(*entity).raw_table]) for entity in sorted(DIRTY_ENTITIES)]
+    result = (
+        build_definitions(resource)
+        .resolve_job_def("materialize_everything")
+        .execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(),
+            asset_selection=keys,
+            raise_on_error=False,
+            tags=full_range_tags(settings),
+        )
+    )
+    assert result.success
+    evaluations = {(e.asset_key, e.check_name): e for e in result.get_asset_check_evaluations()}
+    renamed = pd.read_csv(dirty_home / "truth" / "schema_changes.csv").query("kind == 'renamed_column'")
+    for key in keys:
+        assert evaluations[(key, "load_reconciles")].passed, key
+        conform = evaluations[(key, "files_conform_to_contract")]
+        expected = renamed[renamed["entity"] == key.path[-1]]
+        assert conform.passed == expected.empty, key
+        if not expected.empty:
+            assert conform.severity == dg.AssetCheckSeverity.WARN
+            assert expected["file"].iloc[0] in conform.metadata["messages"].value
 
 
 def test_no_dirt_by_default():

@@ -14,6 +14,8 @@ from orchestration.partitions import DAILY, SINGLE_RUN, check_calendar, partitio
 from orchestration.resources import FutureMartResource
 
 OWNER = "team:data-platform"
+FILES_CONFORM_CHECK = "files_conform_to_contract"
+RECONCILES_CHECK = "load_reconciles"
 WORLD_MANIFEST = "_world.json"
 
 
@@ -128,28 +130,63 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         # The contract's expected freshness: the source exports at least this often.
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=contract.freshness_hours)),
         metadata={"primary_key": ", ".join(contract.primary_key), "source_owner": contract.owner},
+        check_specs=[
+            dg.AssetCheckSpec(
+                FILES_CONFORM_CHECK,
+                asset=raw_key(contract),
+                description="Every file of the run has the columns its contract requires. A file that lacks "
+                "one is rejected (left in landing, marked with a .REJECTED.txt beside it, audited) while the "
+                "other files load: the check fails with a warning naming file, column and contract.",
+            ),
+            dg.AssetCheckSpec(
+                RECONCILES_CHECK,
+                asset=raw_key(contract),
+                blocking=True,
+                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined.",
+            ),
+        ],
     )
-    def _load(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
+    def _load(context: dg.AssetExecutionContext, futuremart: FutureMartResource):
         settings = futuremart.settings
         check_calendar(settings)
         dates = partition_dates(context) if contract.partitioned else None
         with futuremart.warehouse() as con:
-            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id, dates=dates)
+            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id, dates=dates, strict=False)
             total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
         statuses: dict[str, int] = {}
         for f in result.files:
             statuses[f.status] = statuses.get(f.status, 0) + 1
-        return dg.MaterializeResult(
+        loaded = [f for f in result.files if f.status == "loaded"]
+        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined]
+        for rejected in result.rejected:
+            context.log.warning(rejected.message)
+        yield dg.MaterializeResult(
             metadata={
                 "partitions": f"{dates[0]}..{dates[1]}" if dates else "all (reference data)",
                 "files_seen": len(result.files),
                 "files_by_status": json.dumps(statuses, sort_keys=True),
-                "rows_in": result.total("rows_in"),
+                "rows_in": sum(f.rows_in for f in loaded),
                 "rows_loaded": result.total("rows_loaded"),
                 "rows_quarantined": result.total("rows_quarantined"),
                 "dagster/row_count": total_rows,
-                "reconciled": result.total("rows_in") == result.total("rows_loaded") + result.total("rows_quarantined"),
+                "reconciled": not unreconciled,
+                "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",
             }
+        )
+        yield dg.AssetCheckResult(
+            check_name=FILES_CONFORM_CHECK,
+            passed=not result.rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "files_rejected": len(result.rejected),
+                "rows_in_rejected_files": sum(f.rows_in for f in result.rejected),
+                "messages": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in result.rejected) or "none"),
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name=RECONCILES_CHECK,
+            passed=not unreconciled,
+            metadata={"files_loaded": len(loaded), "unreconciled_files": ", ".join(unreconciled) or "none"},
         )
 
     return _load

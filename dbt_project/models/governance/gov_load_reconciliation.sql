@@ -16,8 +16,15 @@ per_entity as (
         sum(case when status = 'loaded' then rows_in else 0 end) as rows_in,
         sum(case when status = 'loaded' then rows_loaded else 0 end) as rows_loaded,
         sum(case when status = 'loaded' then rows_quarantined else 0 end) as rows_quarantined,
+        -- a rejected file loads nothing by design: its rows stay in landing
         sum(
-            case when rows_in != rows_loaded + rows_quarantined then 1 else 0 end
+            case
+                when
+                    status = 'loaded'
+                    and rows_in != rows_loaded + rows_quarantined
+                    then 1
+                else 0
+            end
         ) as unreconciled_loads,
         max(loaded_at) as last_loaded_at
     from audit
