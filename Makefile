@@ -12,11 +12,12 @@ LINT_WAREHOUSE := $(CURDIR)/dbt_project/target/lint.duckdb
 # Test scale: small enough for a 2-core machine, big enough to exercise every path.
 TEST_SCALE ?= 0.02
 
-.PHONY: help setup manifest run dev test lint validate bench bench-publish clean clean-data
+.PHONY: help setup manifest browser run dev test lint validate bench bench-publish clean clean-data
 
 help:
 	@echo "make run     set up, generate data, materialize every asset (data/warehouse/futuremart.duckdb)"
 	@echo "make test    set up, then lint and run the test suite"
+	@echo "make browser install headless Chromium (Debian package) for the browser tests"
 	@echo "make dev     open the Dagster UI (http://localhost:3000) on workspace.yaml"
 	@echo "make lint    sqlfluff (dbt templater) on every model, ruff on the Python"
 	@echo "make validate run the Great Expectations suites against the warehouse"
@@ -48,7 +49,15 @@ lint: setup
 	$(BIN)/ruff check .
 	cd dbt_project && FUTUREMART_WAREHOUSE_PATH=$(LINT_WAREHOUSE) ../$(BIN)/sqlfluff lint models
 
-test: setup
+# Headless Chromium for the report and Dagster UI tests: Debian's package, since Playwright's own browser
+# download does not work offline. Needs root (apt-get); skipped when the browser is already there.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then echo "chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "$(CHROMIUM) is missing: run 'make browser' as root (apt-get)" >&2; exit 1; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; fi
+
+test: setup browser
 	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest
 	$(MAKE) --no-print-directory lint
 

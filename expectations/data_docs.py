@@ -19,6 +19,7 @@ TEMPLATE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>FutureMart data quality: Great Expectations results</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }

@@ -14,6 +14,7 @@ from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
 from orchestration.defs.publish import analyst_warehouse
 from orchestration.defs.quality import gx_checks
+from orchestration.defs.reports import report_assets, reports_index
 from orchestration.resources import FutureMartResource
 
 # DuckDB allows one writer per file, and dbt on a 2-core machine is faster without process start-up per
@@ -37,6 +38,8 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *dbt_asset_definitions,
             data_quality_scores,
             analyst_warehouse,
+            *report_assets,
+            reports_index,
         ],
         asset_checks=gx_checks,
         jobs=[materialize_everything, daily_refresh],
