@@ -47,6 +47,8 @@ class Settings:
     ``FUTUREMART_LATE_DAYS``     ``0``                days after the end date the sources still export
                                                       (reviews, returns, deliveries of the last orders):
                                                       the daily partitions run to end date + late days
+    ``FUTUREMART_LANDING_THREADS`` ``2``              threads that serialize, compress and write landing
+                                                      files (the bytes do not depend on it)
     ============================ ==================== ===================================================
     """
 
@@ -58,6 +60,7 @@ class Settings:
     dbt_threads: int = 2
     dirt_rate: float = 0.0
     late_days: int = 0
+    landing_threads: int = 2
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -76,6 +79,8 @@ class Settings:
             raise SettingsError(f"FUTUREMART_LATE_DAYS must be between 0 and 366, got {self.late_days}.")
         if self.dbt_threads < 1:
             raise SettingsError(f"FUTUREMART_DBT_THREADS must be at least 1, got {self.dbt_threads}.")
+        if self.landing_threads < 1:
+            raise SettingsError(f"FUTUREMART_LANDING_THREADS must be at least 1, got {self.landing_threads}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
 
     # -- derived locations -------------------------------------------------------------------------
@@ -145,6 +150,8 @@ class Settings:
             values["dirt_rate"] = _parse(float, "FUTUREMART_DIRT_RATE", dirt, "a share between 0 and 0.2")
         if late := env.get("FUTUREMART_LATE_DAYS"):
             values["late_days"] = _parse(int, "FUTUREMART_LATE_DAYS", late, "a number of days such as 31")
+        if landing_threads := env.get("FUTUREMART_LANDING_THREADS"):
+            values["landing_threads"] = _parse(int, "FUTUREMART_LANDING_THREADS", landing_threads, "an integer >= 1")
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:

@@ -78,26 +78,33 @@ EVENT_TYPES = np.array(list(EVENT_RANK), dtype=object)
 
 def ip_addresses(seed: int, n: int, salt: str) -> np.ndarray:
     """Plausible public IPv4 addresses (first octet 23–98)."""
+    return np.array(_ip_text(_ip_octets(seed, n, salt)).to_pylist(), dtype=object)
+
+
+def _ip_octets(seed: int, n: int, salt: str) -> np.ndarray:
     rng = rng_for(seed, f"ip-{salt}")
-    octets = np.column_stack(
+    return np.column_stack(
         [rng.integers(23, 99, n), rng.integers(0, 256, n), rng.integers(0, 256, n), rng.integers(1, 255, n)]
     )
+
+
+def _ip_text(octets: np.ndarray) -> pa.Array:
     parts = [pa.array(octets[:, k]).cast(pa.string()) for k in range(4)]
-    return np.array(pc.binary_join_element_wise(*parts, ".").to_pylist(), dtype=object)
+    return pc.binary_join_element_wise(*parts, ".")
 
 
 @dataclass(frozen=True)
 class _People:
     """Customers and products as NumPy columns (what a day's events draw from)."""
 
-    customer_id: np.ndarray
-    home_ip: np.ndarray
-    user_agent: np.ndarray
+    customer_id: pa.Array
+    home_ip: pa.Array
+    user_agent: np.ndarray  # index into USER_AGENTS
     signed_up: np.ndarray
     lapsed: np.ndarray
     browse_rate: np.ndarray
-    product_id: np.ndarray
-    popularity: np.ndarray
+    product_id: pa.Array
+    popularity_cdf: np.ndarray  # what Generator.choice(p=popularity) searches
 
 
 @dataclass(frozen=True)
@@ -105,11 +112,11 @@ class _DayOrders:
     """One day's web and app orders; ``bought[bought_start[i] : bought_start[i] + bought_count[i]]`` are the
     products of order ``i``."""
 
-    order_id: np.ndarray
+    order_id: pa.Array
     ordered_at: np.ndarray
     channel: np.ndarray
     customer_index: np.ndarray
-    bought: np.ndarray
+    bought: np.ndarray  # product indices
     bought_start: np.ndarray
     bought_count: np.ndarray
 
@@ -129,30 +136,33 @@ class Clickstream:
         # Plain NumPy columns, computed once: per-day pandas look-ups on Arrow-backed strings cost more than
         # generating the events.
         cust = self.customers
+        popularity = self.products["popularity"].to_numpy(dtype=float)
+        cdf = popularity.cumsum()
+        cdf /= cdf[-1]
         people = _People(
-            customer_id=cust["customer_id"].to_numpy(dtype=object),
-            home_ip=cust["home_ip"].to_numpy(dtype=object),
-            user_agent=cust["user_agent"].to_numpy(dtype=object),
+            customer_id=pa.array(cust["customer_id"].to_numpy(dtype=object), pa.string()),
+            home_ip=pa.array(cust["home_ip"].to_numpy(dtype=object), pa.string()),
+            user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
             signed_up=cust["signed_up_at"].to_numpy(dtype="datetime64[ns]"),
             lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
-            product_id=self.products["product_id"].to_numpy(dtype=object),
-            popularity=self.products["popularity"].to_numpy(dtype=float),
+            product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
+            popularity_cdf=cdf,
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
         by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
         order_day = ordered_at.astype("datetime64[D]")[by_day]
         order_id = self.orders["order_id"].to_numpy(dtype=object)[by_day]
         columns = {
-            "order_id": order_id,
+            "order_id": pa.array(order_id, pa.string()),
             "ordered_at": ordered_at[by_day],
-            "channel": self.orders["channel"].to_numpy(dtype=object)[by_day],
+            "channel": pa.array(self.orders["channel"].to_numpy(dtype=object)[by_day], pa.string()),
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
         line_order = pd.Index(order_id).get_indexer(self.order_lines["order_id"])
         line_sort = np.argsort(line_order, kind="stable")
-        products = self.order_lines["product_id"].to_numpy(dtype=object)[line_sort]
+        products = pd.Index(self.products["product_id"]).get_indexer(self.order_lines["product_id"])[line_sort]
         counts = np.bincount(line_order, minlength=len(order_id))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -181,14 +191,17 @@ class Clickstream:
         prefix = day.strftime("%Y%m%d")
         cust_idx = np.concatenate([orders.customer_index, browsing, np.full(n_anon, -1)])
         known = cust_idx >= 0
-        customer_id = np.where(known, cust.customer_id[np.maximum(cust_idx, 0)], None)
-        ip = np.where(known, cust.home_ip[np.maximum(cust_idx, 0)], ip_addresses(self.seed, n, f"anon-{prefix}"))
-        agent = np.where(
-            known,
-            cust.user_agent[np.maximum(cust_idx, 0)],
-            USER_AGENTS[rng.integers(0, len(USER_AGENTS), n)],
+        # Session attributes as indices into Arrow columns (one take per event column, no Python objects):
+        # a known visitor's home address, an anonymous one's own address after the customers' addresses.
+        octets = _ip_octets(self.seed, n, f"anon-{prefix}")
+        n_customers = len(cust.customer_id)
+        ip_index = np.where(known, cust_idx, n_customers + np.cumsum(~known) - 1)
+        ips = pa.concat_arrays([cust.home_ip, _ip_text(octets[~known])])
+        agent = np.where(known, cust.user_agent[np.maximum(cust_idx, 0)], rng.integers(0, len(USER_AGENTS), n))
+        browse_app = rng.random(n_browse) < 0.55
+        channel = pa.concat_arrays(
+            [orders.channel, pa.array(np.where(browse_app, "app", "web").astype(object), pa.string())]
         )
-        channel = np.concatenate([orders.channel, np.where(rng.random(n_browse) < 0.55, "app", "web")]).astype(object)
         is_buy = np.arange(n) < n_buy
 
         # Events per session: a landing page view, searches, product views, cart activity, checkout.
@@ -216,12 +229,12 @@ class Clickstream:
         m = len(etype)
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
-        product = np.full(m, None, dtype=object)
-        popular = cust.product_id[rng.choice(len(cust.product_id), m, p=cust.popularity)]
+        # (The draw is what Generator.choice(p=popularity) does, without re-checking p every day.)
+        popular = np.searchsorted(cust.popularity_cdf, rng.random(m), side="right")
         is_view = etype == EVENT_RANK["product_view"]
         is_add = etype == EVENT_RANK["add_to_cart"]
         is_remove = etype == EVENT_RANK["remove_from_cart"]
-        product[is_view | is_add | is_remove] = popular[is_view | is_add | is_remove]
+        product = np.where(is_view | is_add | is_remove, popular, -1)
         view_pos = np.flatnonzero(is_view)
         add_pos = np.flatnonzero(is_add)
         view_start = np.searchsorted(session_of[view_pos], np.arange(n_buy))
@@ -233,33 +246,32 @@ class Clickstream:
         product[view_pos[view_start[session] + nth]] = items
         product[add_pos[add_start[session] + nth]] = items
 
-        search = np.where(etype == EVENT_RANK["search"], SEARCH_TERMS[rng.integers(0, len(SEARCH_TERMS), m)], None)
-        order_id = np.full(m, None, dtype=object)
-        purchase_pos = np.flatnonzero(etype == EVENT_RANK["purchase"])
-        order_id[purchase_pos] = orders.order_id[session_of[purchase_pos]]
+        search = rng.integers(0, len(SEARCH_TERMS), m)
+        is_search = etype == EVENT_RANK["search"]
+        is_purchase = etype == EVENT_RANK["purchase"]
 
         # Time: gaps of 10 s to a few minutes; buying sessions end with the purchase at the order's time.
         gaps = np.round(rng.gamma(1.5, 30.0, m)).astype(np.int64) + 2
         gaps[np.r_[0, np.cumsum(per_session)[:-1]]] = 0
         offset = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[np.r_[0, np.cumsum(per_session)[:-1]]], per_session)
         duration = np.bincount(session_of, weights=gaps, minlength=n).astype(np.int64)
-        hour = rng.choice(24, n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+        hour = np.searchsorted(HOUR_CDF, rng.random(n), side="right")  # Generator.choice(24, p=HOUR_WEIGHTS)
         start = day.to_datetime64() + (hour * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
         start[:n_buy] = orders.ordered_at - duration[:n_buy].astype("timedelta64[s]")
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
-                "event_id": _numbered(f"E{prefix}-", m, 8),
-                "session_id": _numbered(f"S{prefix}-", n, 7).take(session_of),
-                "customer_id": pa.array(customer_id, pa.string()).take(session_of),
+                "event_id": _numbered(f"E{prefix}-", np.arange(m), 8),
+                "session_id": _numbered(f"S{prefix}-", session_of, 7),
+                "customer_id": cust.customer_id.take(_masked(cust_idx[session_of], ~known[session_of])),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
-                "channel": pa.array(channel, pa.string()).take(session_of),
-                "product_id": pa.array(product, pa.string()),
-                "search_query": pa.array(search, pa.string()),
-                "order_id": pa.array(order_id, pa.string()),
-                "ip_address": pa.array(ip, pa.string()).take(session_of),
-                "user_agent": pa.array(agent, pa.string()).take(session_of),
+                "channel": channel.take(session_of),
+                "product_id": cust.product_id.take(_masked(product, product < 0)),
+                "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
+                "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
+                "ip_address": ips.take(ip_index[session_of]),
+                "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
             schema=EVENT_SCHEMA,
         )
@@ -283,10 +295,30 @@ EVENT_SCHEMA = pa.schema(
 EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
 
 
-def _numbered(prefix: str, n: int, width: int) -> pa.Array:
-    """``prefix`` followed by 0..n-1 zero-padded to ``width`` digits, built by Arrow."""
-    digits = pc.utf8_lpad(pa.array(np.arange(n, dtype=np.int64)).cast(pa.string()), width, "0")
-    return pc.binary_join_element_wise(prefix, digits, "")
+HOUR_CDF = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+HOUR_CDF /= HOUR_CDF[-1]
+SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
+USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
+
+
+def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
+    """Take indices with nulls where ``null`` holds (a take then yields null there)."""
+    return pa.array(np.where(null, 0, indices), mask=null)
+
+
+def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """``prefix`` followed by each number zero-padded to ``width`` digits: fixed-width text written straight
+    into an Arrow buffer (numbers must be below 10**width)."""
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    size = len(head) + width
+    text = np.empty((len(numbers), size), dtype=np.uint8)
+    text[:, : len(head)] = head
+    rest = np.asarray(numbers, dtype=np.int64)
+    for col in range(size - 1, len(head) - 1, -1):
+        rest, digit = np.divmod(rest, 10)
+        text[:, col] = digit + ord("0")
+    offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _empty() -> pa.Table:
@@ -317,5 +349,12 @@ def build_clickstream(
             popularity=products["popularity"] / products["popularity"].sum()
         ),
         orders=online.reset_index(drop=True),
-        order_lines=lines[lines["order_id"].isin(set(online["order_id"]))][["order_id", "product_id"]],
+        order_lines=lines[is_in(lines["order_id"], online["order_id"])][["order_id", "product_id"]],
     )
+
+
+def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` by Arrow's hash look-up (pandas' is a Python loop on Arrow-backed text)."""
+    return pc.is_in(
+        pa.array(values.to_numpy(dtype=object)), value_set=pa.array(allowed.to_numpy(dtype=object))
+    ).to_numpy(zero_copy_only=False)

@@ -28,19 +28,18 @@ class DemandModel:
     elasticity: np.ndarray  # [product]
     quantity_extra: np.ndarray  # [product]
     common: np.ndarray  # [product, day] season × weekday × holiday × december
-    weather: np.ndarray  # [product, region, day] weather effect
+    weather: np.ndarray  # [day, product, region] weather effect (day first: the simulation reads a day at a time)
     price_effect: np.ndarray  # [product, day] (price / reference) ** elasticity
     competitor_effect: np.ndarray  # [product, day]
 
-    def expected_lines(self, t: int) -> np.ndarray:
-        """Expected lines per product and region on day index ``t`` (shape [product, region])."""
-        product_day = self.base * self.common[:, t] * self.price_effect[:, t] * self.competitor_effect[:, t]
-        return product_day[:, None] * self.region_share[None, :] * self.weather[:, :, t]
+    def expected_lines_by_day(self) -> np.ndarray:
+        """Expected lines per day, product and region (shape [day, product, region])."""
+        product_day = self.base[:, None] * self.common * self.price_effect * self.competitor_effect
+        return product_day.T[:, :, None] * self.region_share[None, None, :] * self.weather
 
     def mean_daily_lines(self) -> np.ndarray:
         """Average expected lines per product and region over the period (for stock planning)."""
-        product_day = self.base[:, None] * self.common * self.price_effect * self.competitor_effect
-        return (product_day[:, None, :] * self.region_share[None, :, None] * self.weather).mean(axis=2)
+        return self.expected_lines_by_day().mean(axis=0)
 
 
 def build_demand_model(
@@ -70,8 +69,8 @@ def build_demand_model(
     rainy = np.stack([(w.loc[r, "rain_mm"] >= 1.0).to_numpy() for r in region_codes])
     temp_eff = np.array([params[c].temp_effect_per_10c for c in cats])
     rain_eff = np.array([params[c].rain_effect for c in cats])
-    weather_effect = np.exp(temp_eff[:, None, None] * temp_anom[None, :, :] / 10.0) * (
-        1.0 + rain_eff[:, None, None] * rainy[None, :, :]
+    weather_effect = np.exp(temp_eff[None, :, None] * temp_anom.T[:, None, :] / 10.0) * (
+        1.0 + rain_eff[None, :, None] * rainy.T[:, None, :]
     )
     relative_price = catalog.list_multiplier * (1 - catalog.discount)
     return DemandModel(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
-from ingestion.world.clickstream import Clickstream, build_clickstream
+from ingestion.world.clickstream import Clickstream, build_clickstream, is_in
 from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
@@ -231,9 +231,9 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     code = pd.Series(None, index=orders.index, dtype=object)
     pct = np.zeros(len(orders))
     for c in campaigns.campaigns.itertuples():
-        members = set(aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"])
+        members = aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"]
         eligible = (
-            orders["customer_id"].isin(members)
+            is_in(orders["customer_id"], members)
             & (day >= pd.Timestamp(c.starts_on))
             & (day <= pd.Timestamp(c.ends_on))
             & code.isna()
@@ -269,22 +269,41 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
 
 def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
     """Loyalty tier recomputed on the first of each month from trailing 12-month spend; changes only."""
-    current = profiles.set_index("customer_id")["loyalty_tier"].copy()
+    months = pd.date_range(days[0] + pd.offsets.MonthBegin(1), days[-1], freq="MS")
+    ids = profiles["customer_id"].to_numpy()
+    current = profiles["loyalty_tier"].to_numpy(dtype=object).copy()
+    signed_up = profiles["signed_up_at"].to_numpy()
     paid = orders[orders["status"] != "cancelled"]
-    rows = []
-    for month_start in pd.date_range(days[0] + pd.offsets.MonthBegin(1), days[-1], freq="MS"):
-        window = paid[(paid["ordered_at"] >= month_start - pd.Timedelta(days=365)) & (paid["ordered_at"] < month_start)]
-        spend = window.groupby("customer_id")["order_total_cents"].sum().reindex(current.index).fillna(0)
-        tier = pd.Series("none", index=current.index)
-        for threshold, name in reversed(TIER_THRESHOLDS_CENTS):
-            tier[spend >= threshold] = name
-        signed_up = profiles.set_index("customer_id")["signed_up_at"] < month_start
-        changed = (tier != current) & signed_up
-        changed &= (spend > 0) | (current != "none")
-        for cid in changed[changed].index:
-            rows.append((cid, month_start + pd.Timedelta(hours=2), "tier_changed", tier[cid]))
+    customer = pd.Index(ids).get_indexer(paid["customer_id"])
+    # Spend before each window edge, per customer: order totals bucketed by the sorted edges, then summed
+    # cumulatively, so every month's trailing window is a difference of two columns.
+    edges = np.unique(np.r_[months.to_numpy(), (months - pd.Timedelta(days=365)).to_numpy()])
+    bucket = np.searchsorted(edges, paid["ordered_at"].to_numpy(), side="right")
+    spent = np.zeros((len(ids), len(edges) + 1), dtype=np.int64)
+    np.add.at(spent, (customer, bucket), paid["order_total_cents"].to_numpy(dtype=np.int64))
+    before = np.cumsum(spent, axis=1)  # column j: spend before edges[j]
+    thresholds = np.array([t for t, _ in reversed(TIER_THRESHOLDS_CENTS)])
+    names = np.array(["none"] + [n for _, n in reversed(TIER_THRESHOLDS_CENTS)], dtype=object)
+    frames = []
+    for month_start in months:
+        end = np.searchsorted(edges, month_start.to_datetime64())
+        begin = np.searchsorted(edges, (month_start - pd.Timedelta(days=365)).to_datetime64())
+        spend = before[:, end] - before[:, begin]
+        tier = names[np.searchsorted(thresholds, spend, side="right")]
+        changed = (tier != current) & (signed_up < month_start.to_datetime64()) & ((spend > 0) | (current != "none"))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[changed],
+                    "changed_at": month_start + pd.Timedelta(hours=2),
+                    "change_type": "tier_changed",
+                    "loyalty_tier": tier[changed],
+                }
+            )
+        )
         current[changed] = tier[changed]
-    return pd.DataFrame(rows, columns=["customer_id", "changed_at", "change_type", "loyalty_tier"])
+    columns = ["customer_id", "changed_at", "change_type", "loyalty_tier"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def _inventory(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.DataFrame:

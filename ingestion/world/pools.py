@@ -1,7 +1,9 @@
 """Pools of identity strings filled by Faker once, then sampled by NumPy.
 
 Faker is slow per call (tens of microseconds); the world needs millions of values. So Faker only fills small
-pools of first names, last names, streets, cities and companies, and NumPy indexes into them.
+pools of first names, last names, streets, cities and companies, and NumPy indexes into them. Names are drawn
+straight from Faker's en_US name tables by their frequency weights: asking ``first_name()`` until 600 distinct
+names came up took thousands of calls, as the common names repeat.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from faker import Faker
+from faker.providers.person.en_US import Provider as PersonProvider
+
+from ingestion.world.random import rng_for
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,16 @@ def build_pools(seed: int, n_names: int = 600, n_streets: int = 3000, n_cities: 
             attempts += 1
         return np.array(list(seen), dtype=object)
 
+    rng = rng_for(seed, "identity-pools")
+
+    def weighted(table: dict[str, float], n: int) -> np.ndarray:
+        names = np.array(list(table), dtype=object)
+        weights = np.array(list(table.values()), dtype=float)
+        return names[rng.choice(len(names), min(n, len(names)), replace=False, p=weights / weights.sum())]
+
     return Pools(
-        first_names=unique(fake.first_name, n_names),
-        last_names=unique(fake.last_name, n_names),
+        first_names=weighted(PersonProvider.first_names, n_names),
+        last_names=weighted(PersonProvider.last_names, n_names),
         streets=unique(fake.street_address, n_streets),
         cities=unique(fake.city, n_cities),
         companies=unique(lambda: fake.company().split(",")[0].split(" ")[0], 150),

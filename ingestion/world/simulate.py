@@ -68,7 +68,8 @@ def simulate(
         sku_cum[p0:p1] = np.cumsum(sku_share[p0:p1])
 
     # Stock policy per warehouse × SKU from the mean demand served by each warehouse.
-    mean_lines = demand.mean_daily_lines()  # [product, region]
+    lam_by_day = demand.expected_lines_by_day()  # [day, product, region]
+    mean_lines = lam_by_day.mean(axis=0)  # [product, region]
     wh_mean = np.zeros((len(wh_ids), n_products))
     for r, w in enumerate(wh_of_region):
         wh_mean[w] += mean_lines[:, r]
@@ -99,7 +100,10 @@ def simulate(
     signup_day = (profiles["signed_up_at"].dt.normalize() - days[0]).dt.days.to_numpy()
     lapse_day = (profiles["lapsed_from"] - days[0]).dt.days.fillna(10**9).to_numpy()
     cust_region = profiles["region_code"].map({r: i for i, r in enumerate(region_codes)}).to_numpy()
-    by_region = [np.flatnonzero(cust_region == r) for r in range(len(region_codes))]
+    n_regions, n_personas = len(region_codes), len(PERSONAS)
+    by_region = np.argsort(cust_region, kind="stable")  # customers grouped by region
+    region_start = np.searchsorted(cust_region[by_region], np.arange(n_regions))
+    gift_visits_w = visits_w * gift_boost
     cat_codes = {c: i for i, c in enumerate(sorted(set(products["category_id"])))}
     prod_cat = products["category_id"].map(cat_codes).to_numpy()
     affinity = np.ones((len(PERSONAS), len(cat_codes)))
@@ -120,7 +124,7 @@ def simulate(
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
-        lam = demand.expected_lines(t)  # [product, region]
+        lam = lam_by_day[t]  # [product, region]
         counts = rng.poisson(lam)
         prod_l, reg_l = np.nonzero(counts)
         reps = counts[prod_l, reg_l]
@@ -145,76 +149,72 @@ def simulate(
         qty_l = served_units
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[served] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
 
-        # Shoppers and their orders, region by region.
-        discount_t = catalog.discount[:, t]
-        for r in range(len(region_codes)):
-            in_r = reg_l == r
-            n_lines_r = int(in_r.sum())
-            if not n_lines_r:
-                continue
-            pool = by_region[r]
-            active = pool[(signup_day[pool] <= t) & (lapse_day[pool] > t)]
-            if not len(active):
-                continue
-            n_visits = min(len(active), max(1, int(np.ceil(n_lines_r / LINES_PER_VISIT))))
-            weight = visits_w[active] * np.where(gift_days[t], gift_boost[active], 1.0)
-            keys = np.log(weight) + rng.gumbel(size=len(active))
-            visitors = active[np.argpartition(-keys, n_visits - 1)[:n_visits]]
-            v_persona = persona_idx[visitors]
-            lines_r = np.flatnonzero(in_r)
-            lp = prod_l[lines_r]
-            # Persona factor per line: affinity × price sensitivity × taste for expensive items.
+        # Shoppers and their orders: every region at once (a loop per region cost more in NumPy call
+        # overhead than the draws themselves). Lines of a region without an active customer go unrecorded.
+        alive = (signup_day[by_region] <= t) & (lapse_day[by_region] > t)
+        act = by_region[alive]  # active customers, grouped by region
+        n_active_r = np.add.reduceat(alive, region_start, dtype=np.int64)
+        n_lines_r = np.bincount(reg_l, minlength=n_regions)
+        wanted = np.maximum(1, np.ceil(n_lines_r / LINES_PER_VISIT).astype(np.int64))
+        n_visits_r = np.where(n_lines_r > 0, np.minimum(n_active_r, wanted), 0)
+        shopped = n_visits_r[reg_l] > 0
+        prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
+        if len(prod_l):
+            weight = (gift_visits_w if gift_days[t] else visits_w)[act]
+            visitors = _top_visitors(rng, act, weight, n_active_r, n_visits_r)
+            v_region, v_persona = cust_region[visitors], persona_idx[visitors]
+            # Persona of each line's shopper: the region's visitors' basket propensity by persona × the
+            # persona's affinity for the category × price sensitivity × taste for expensive items.
+            discount_t = catalog.discount[:, t]
             factor = (
-                affinity[:, prod_cat[lp]]
-                * (1 - discount_t[lp])[None, :] ** (-price_sens[:, None])
-                * rel_price[lp][None, :] ** premium[:, None]
+                affinity[:, prod_cat[prod_l]]
+                * (1 - discount_t[prod_l])[None, :] ** (-price_sens[:, None])
+                * rel_price[prod_l][None, :] ** premium[:, None]
             )
-            basket_by_persona = np.bincount(v_persona, weights=basket_w[visitors], minlength=len(PERSONAS))
-            persona_w = factor * basket_by_persona[:, None]
-            persona_cum = np.cumsum(persona_w, axis=0)
-            pick = (persona_cum < rng.random(len(lp))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
-            # Within the chosen persona, a visitor in proportion to their basket propensity.
-            visit_of_line = np.empty(len(lp), dtype=np.int64)
-            for k in np.unique(pick):
-                members = np.flatnonzero(v_persona == k)
-                cum_b = np.cumsum(basket_w[visitors[members]])
-                draws = rng.random(int((pick == k).sum())) * cum_b[-1]
-                visit_of_line[pick == k] = members[
-                    np.searchsorted(cum_b, draws, side="right").clip(0, len(members) - 1)
-                ]
-            used = np.unique(visit_of_line)
+            group_v = v_region * n_personas + v_persona
+            basket_rp = np.bincount(group_v, weights=basket_w[visitors], minlength=n_regions * n_personas)
+            persona_cum = np.cumsum(factor * basket_rp.reshape(n_regions, n_personas)[reg_l].T, axis=0)
+            pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
+            # Within the chosen region and persona, a visitor in proportion to their basket propensity.
+            by_group = np.argsort(group_v, kind="stable")
+            visitors, v_region = visitors[by_group], v_region[by_group]
+            n_group = np.bincount(group_v, minlength=n_regions * n_personas)
+            visit_of_line = _draw_in_groups(rng, basket_w[visitors], n_group, reg_l * n_personas + pick)
+            used, order_of_line = np.unique(visit_of_line, return_inverse=True)
             order_ids = np.arange(order_seq, order_seq + len(used))
             order_seq += len(used)
-            order_of_visit = np.full(n_visits, -1)
-            order_of_visit[used] = order_ids
-            order_frames.add(**_new_orders(rng, order_ids, t, r, visitors[used], persona_idx))
+            order_frames.add(**_new_orders(rng, order_ids, t, v_region[used], visitors[used], persona_idx))
             line_frames.add(
-                order_seq=order_of_visit[visit_of_line],
+                order_seq=order_ids[order_of_line],
                 day=t,
-                product=lp,
-                sku=sku_l[lines_r],
-                warehouse=wh_l[lines_r],
-                quantity=qty_l[lines_r],
+                product=prod_l,
+                sku=sku_l,
+                warehouse=wh_l,
+                quantity=qty_l,
             )
+            buyers = visitors[visit_of_line]
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
-            # on average, bought by treated members of the same campaign (new orders, same day).
-            buyers = visitors[visit_of_line]
+            # on average, bought by treated members of the same campaign in the same region (new orders).
+            cum_lam = None
             for c in campaigns.active(t):
                 treated = campaigns.treated[c]
-                n_extra = rng.poisson(uplift[c] * treated[buyers].sum())
-                pool_c = active[treated[active]]
-                if not n_extra or not len(pool_c):
+                n_extra_r = rng.poisson(uplift[c] * np.bincount(reg_l, weights=treated[buyers], minlength=n_regions))
+                pool_c = act[treated[act]]  # grouped by region, like `act`
+                n_pool_r = np.bincount(cust_region[pool_c], minlength=n_regions)
+                n_extra_r[n_pool_r == 0] = 0
+                if not n_extra_r.sum():
                     continue
-                lam_r = lam[:, r]
-                x_prod = rng.choice(len(lam_r), n_extra, p=lam_r / lam_r.sum())
+                if cum_lam is None:
+                    cum_lam = _GroupedCumulative(lam.T)
+                x_reg = np.repeat(np.arange(n_regions), n_extra_r)
+                x_prod = cum_lam.draw(rng, x_reg)
                 x_sku = _pick_skus(rng, x_prod, first_sku, sku_product, sku_cum)
-                x_wh = np.full(n_extra, wh_of_region[r])
+                x_wh = wh_of_region[x_reg]
                 x_qty = _serve_from_stock(
                     rng, on_hand, x_wh, x_sku, 1 + rng.poisson(demand.quantity_extra[x_prod]), n_skus
                 )
-                w_c = visits_w[pool_c]
-                x_cust = pool_c[rng.choice(len(pool_c), n_extra, p=w_c / w_c.sum())]
+                x_cust = pool_c[_draw_in_groups(rng, visits_w[pool_c], n_pool_r, x_reg)]
                 keep = x_qty > 0
                 x_prod, x_sku, x_wh, x_qty, x_cust = (a[keep] for a in (x_prod, x_sku, x_wh, x_qty, x_cust))
                 if not len(x_cust):
@@ -222,7 +222,7 @@ def simulate(
                 x_customers, x_order = np.unique(x_cust, return_inverse=True)
                 x_ids = np.arange(order_seq, order_seq + len(x_customers))
                 order_seq += len(x_customers)
-                order_frames.add(**_new_orders(rng, x_ids, t, r, x_customers, persona_idx))
+                order_frames.add(**_new_orders(rng, x_ids, t, cust_region[x_customers], x_customers, persona_idx))
                 line_frames.add(
                     order_seq=x_ids[x_order],
                     day=t,
@@ -245,7 +245,7 @@ def simulate(
                 for a, b in disrupted_until.get(sup, ()):
                     if a <= t <= b:
                         arrive[j] = b + lead[j]
-            np.add.at(arrivals, (arrive, need_w, need_s), qty)
+            arrivals[arrive, need_w, need_s] += qty  # (warehouse, SKU) pairs are unique: no repeated index
             on_order[need_w, need_s] += qty
             po_rows.add(
                 day=t,
@@ -282,18 +282,62 @@ class _Columns:
         return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()})
 
 
+def _top_visitors(
+    rng: np.random.Generator, act: np.ndarray, weight: np.ndarray, n_active_r: np.ndarray, n_visits_r: np.ndarray
+) -> np.ndarray:
+    """``n_visits_r[r]`` customers of each region drawn without replacement in proportion to their weight
+    (Gumbel top-k); ``act`` is grouped by region with ``n_active_r`` customers each."""
+    # Exponential race (Efraimidis-Spirakis): the k smallest Exp(1) / weight are a weighted draw without
+    # replacement, the same law as Gumbel top-k without a logarithm per customer.
+    keys = rng.standard_exponential(len(act)) / weight
+    chosen = []
+    for r0, n_r, k in zip(np.cumsum(n_active_r) - n_active_r, n_active_r, n_visits_r, strict=True):
+        if k:
+            chosen.append(r0 + np.argpartition(keys[r0 : r0 + n_r], k - 1)[:k])
+    return act[np.concatenate(chosen)]
+
+
+def _draw_in_groups(rng: np.random.Generator, weights: np.ndarray, sizes: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """For each entry of ``group``, an index into ``weights`` (laid out as consecutive groups of ``sizes``)
+    drawn in proportion to the weights inside that group; every drawn group must have positive weight."""
+    cum = np.cumsum(weights)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    below = np.r_[0.0, cum][starts]
+    total = np.r_[0.0, cum][ends] - below
+    draws = below[group] + rng.random(len(group)) * total[group]
+    return np.searchsorted(cum, draws, side="right").clip(starts[group], np.maximum(ends[group] - 1, starts[group]))
+
+
+class _GroupedCumulative:
+    """Weighted draws of a column index from a chosen row of ``weights`` [group, item], all rows searched at
+    once: row g's cumulative weights are offset by the totals of the rows before it, so the flat array rises."""
+
+    def __init__(self, weights: np.ndarray) -> None:
+        cum = np.cumsum(weights, axis=1)
+        self.size, self.total = weights.shape[1], cum[:, -1]
+        self.offset = np.r_[0.0, np.cumsum(self.total)[:-1]]
+        self.flat = (cum + self.offset[:, None]).reshape(-1)
+
+    def draw(self, rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
+        target = self.offset[group] + rng.random(len(group)) * self.total[group]
+        index = np.searchsorted(self.flat, target, side="right") - group * self.size
+        return index.clip(0, self.size - 1)
+
+
 CHANNEL_MIX = np.array([p.channel_mix for p in PERSONAS])
-HOUR_P = HOUR_WEIGHTS / HOUR_WEIGHTS.sum()
+CHANNEL_CUM = CHANNEL_MIX.cumsum(axis=1)
+HOUR_CUM = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
 
 
 def _new_orders(
     rng: np.random.Generator, ids: np.ndarray, t: int, r: int, customers: np.ndarray, persona_idx: np.ndarray
 ) -> dict[str, np.ndarray | int]:
-    """Orders of ``customers`` on day ``t`` in region ``r``: channel from the persona's mix, time of day from
+    """Orders of ``customers`` on day ``t`` in regions ``r``: channel from the persona's mix, time of day from
     the shopping curve."""
-    mix = CHANNEL_MIX[persona_idx[customers]]
-    channel = (mix.cumsum(axis=1) < rng.random(len(customers))[:, None]).sum(axis=1)
-    hour = rng.choice(24, len(customers), p=HOUR_P)
+    cum_mix = CHANNEL_CUM[persona_idx[customers]]
+    channel = (cum_mix < rng.random(len(customers))[:, None]).sum(axis=1)
+    hour = np.searchsorted(HOUR_CUM, rng.random(len(customers)), side="right").clip(0, 23)
     return {
         "order_seq": ids,
         "day": t,
