@@ -1,9 +1,10 @@
 """Benchmark of publishing the analysts' copy from an existing warehouse (build one first: ``futuremart run``).
 
 Records figures (never asserts): seconds per publish (stage, verify, rename), size of the copy against the
-warehouse, tables and rows. Publishes to ``$FUTUREMART_HOME/bench/analyst.duckdb`` so the real published copy
-is untouched. Run: ``FUTUREMART_HOME=... python -m benchmarks.publish --repeat 3``; results are appended to
-``$FUTUREMART_HOME/bench/publish.json`` and printed.
+warehouse, tables and rows, and the seconds and values of one leak scan of the copy (the scan every
+non-steward role copy passes before its rename). Publishes to ``$FUTUREMART_HOME/bench/analyst.duckdb`` so
+the real published copy is untouched. Run: ``FUTUREMART_HOME=... python -m benchmarks.publish --repeat 3``;
+results are appended to ``$FUTUREMART_HOME/bench/publish.json`` and printed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
+import time
 
 import typer
 
+from futuremart.privacy import scan_for_clear_pii
 from futuremart.publish import ANALYST_COPY, ANALYST_SCHEMAS, ANALYST_TABLES, publish_tables
 from futuremart.settings import Settings
 
@@ -30,6 +33,9 @@ def main(repeat: int = typer.Option(3, min=1, help="Publishes to time; the media
             settings.warehouse_path, target, schemas=ANALYST_SCHEMAS, tables=ANALYST_TABLES, tag=f"bench{i}"
         )
         seconds.append(result.seconds)
+    started = time.perf_counter()
+    scan = scan_for_clear_pii(target, vault_path=settings.warehouse_path)
+    scan_seconds = time.perf_counter() - started
     figures = {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scale_factor": settings.scale_factor,
@@ -39,6 +45,9 @@ def main(repeat: int = typer.Option(3, min=1, help="Publishes to time; the media
         "rows": result.rows,
         "seconds_median": round(statistics.median(seconds), 2),
         "seconds_all": [round(s, 2) for s in seconds],
+        "leak_scan_seconds": round(scan_seconds, 2),
+        "leak_scan_values": scan.values_scanned,
+        "leak_scan_hits": scan.hit_count,
     }
     out = settings.home / "bench" / "publish.json"
     history = json.loads(out.read_text()) if out.exists() else []

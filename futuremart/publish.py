@@ -9,9 +9,22 @@ POSIX) and fsyncs the folder so the rename survives a power cut. A reader that o
 open file; the next reader opens the new one; nobody sees a half-written copy. Any failure before the rename
 removes the staged file and leaves the previous copy untouched.
 
-Which tables go into which copy is the caller's choice (schemas and/or single tables): the analysts' copy is
-:data:`ANALYST_SCHEMAS` + :data:`ANALYST_TABLES`. Schemas that hold personal data in clear
-(:data:`PERSONAL_DATA_SCHEMAS`) are refused unless the caller says so explicitly.
+Roles: one copy per role (:data:`ROLE_COPIES`, the one place that says which role reads what):
+``analyst.duckdb`` (every mart, the reference seeds, the governance catalog), ``marketing.duckdb`` (campaign,
+email, promotion, customer and web marts), ``finance.duckdb`` (sales, payments, returns, purchasing and
+spend marts) and ``steward.duckdb`` (the ``pii`` vault of clear values, governance including the load audit,
+the reference seeds). DuckDB has no GRANT: the boundary is which file a role is given. A role opens its file
+read-only with external access disabled and the configuration locked, so it cannot attach another file::
+
+    con = duckdb.connect("data/published/marketing.duckdb", read_only=True,
+                         config={"enable_external_access": False, "lock_configuration": True})
+
+(in the CLI: ``duckdb -readonly file -cmd "SET enable_external_access=false; SET lock_configuration=true"``).
+
+Every copy but the steward's passes a leak scan (:func:`futuremart.privacy.scan_for_clear_pii`: no text
+value that looks like an email, phone or IP address or equals a vault value) *before* the rename: a copy
+with a leak is deleted and the previous one stays. Schemas that hold personal data (:data:`PERSONAL_DATA_SCHEMAS`)
+are refused unless the caller says so explicitly (the steward's copy).
 """
 
 from __future__ import annotations
@@ -23,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from futuremart.privacy import VAULT_SCHEMA, LeakScan, scan_for_clear_pii
 
 ANALYST_COPY = "analyst.duckdb"
 # Analyst-facing: the star schema and the reference seeds, whole.
@@ -36,14 +51,103 @@ ANALYST_TABLES = (
     "governance.dbt_test_results",
     "governance.gov_load_reconciliation",
 )
-# Names, emails, streets, IPs, free text: these layers hold them in clear, so no copy for readers takes them
-# by accident.
-PERSONAL_DATA_SCHEMAS = frozenset({"raw", "quarantine", "staging", "intermediate"})
+# Published when the warehouse has them (the ML schema is built by an optional part of the graph).
+OPTIONAL_SCHEMAS = ("ml",)
+# The vault holds names, emails, streets, IPs in clear; raw to intermediate hold their tokens, exact birth
+# dates and unscrubbed operational detail: no copy for readers takes them by accident.
+PERSONAL_DATA_SCHEMAS = frozenset({"raw", "quarantine", "staging", "intermediate", VAULT_SCHEMA})
+# The catalog and quality tables every role may read: they describe the data, they hold none of it.
+CATALOG_TABLES = (
+    "governance.gov_catalog_models",
+    "governance.gov_catalog_columns",
+    "governance.data_quality_scores",
+)
+
+
+@dataclass(frozen=True)
+class RoleCopy:
+    """What one role's published file holds: whole schemas, single tables (``schema.table``), schemas taken
+    when present, and whether it may hold personal data (then it is not leak-scanned)."""
+
+    role: str
+    schemas: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    optional_schemas: tuple[str, ...] = ()
+    personal_data: bool = False
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.role}.duckdb"
+
+
+def _marts(*names: str) -> tuple[str, ...]:
+    return tuple(f"marts.{n}" for n in names)
+
+
+# The one role -> data map. A mart added later reaches marketing or finance only when listed here
+# (deny by default); the analysts read every mart.
+ROLE_COPIES: dict[str, RoleCopy] = {
+    "analyst": RoleCopy("analyst", ANALYST_SCHEMAS, ANALYST_TABLES, OPTIONAL_SCHEMAS),
+    "marketing": RoleCopy(
+        "marketing",
+        ("reference",),
+        (
+            *_marts(
+                "dim_date",
+                "dim_product",
+                "dim_customer",
+                "fct_customer_lifetime",
+                "fct_reviews",
+                "dim_campaign",
+                "agg_campaign_performance",
+                "agg_email_engagement_daily",
+                "fct_ad_spend",
+                "fct_promo_redemptions",
+                "fct_sessions",
+                "agg_funnel_daily",
+                "agg_product_views_daily",
+            ),
+            *CATALOG_TABLES,
+        ),
+        OPTIONAL_SCHEMAS,
+    ),
+    "finance": RoleCopy(
+        "finance",
+        ("reference",),
+        (
+            *_marts(
+                "dim_date",
+                "dim_product",
+                "dim_supplier",
+                "dim_warehouse",
+                "fct_orders",
+                "fct_order_lines",
+                "fct_payments",
+                "fct_returns",
+                "agg_sales_daily",
+                "fct_ad_spend",
+                "fct_promo_redemptions",
+                "fct_purchase_orders",
+            ),
+            *CATALOG_TABLES,
+        ),
+    ),
+    # The steward resolves tokens (the vault) and looks after the data (governance, with the load audit).
+    "steward": RoleCopy("steward", (VAULT_SCHEMA, "governance", "reference"), personal_data=True),
+}
 STAGED_INFIX = ".tmp-"
 
 
 class PublishError(RuntimeError):
     """The copy could not be built or did not verify; the previously published copy is unchanged."""
+
+
+class LeakFound(PublishError):
+    """The staged copy holds values that look personal; it was deleted, the previous copy is unchanged."""
+
+    def __init__(self, message: str, scan: LeakScan) -> None:
+        super().__init__(message)
+        self.scan = scan
 
 
 @dataclass(frozen=True)
@@ -68,38 +172,93 @@ class PublishResult:
         return sum(t.rows for t in self.tables.values())
 
 
+@dataclass(frozen=True)
+class RolePublishResult:
+    """One role's published file and the leak scan it passed (``None`` for the steward's)."""
+
+    role: str
+    published: PublishResult
+    scan: LeakScan | None
+
+
+def publish_role(
+    warehouse_path: Path,
+    published_dir: Path,
+    role: str,
+    *,
+    tag: str,
+    before_verify: Callable[[Path], None] | None = None,
+) -> RolePublishResult:
+    """Publish ``role``'s copy (:data:`ROLE_COPIES`) to ``published_dir/<role>.duckdb``.
+
+    A copy without personal data is scanned for leaks (against the warehouse's vault too) after it verifies
+    and before it replaces the previous one; a hit raises :class:`LeakFound` and the previous copy stays.
+    """
+    spec = ROLE_COPIES[role]
+    scans: list[LeakScan] = []
+
+    def scan(staged: Path) -> None:
+        result = scan_for_clear_pii(staged, vault_path=warehouse_path)
+        scans.append(result)
+        if not result.clean:
+            raise LeakFound(
+                f"{spec.file_name}: {result.hit_count} value(s) look like personal data in {sorted(result.hits)} "
+                f"(e.g. {result.examples}); not published, the previous copy stays",
+                result,
+            )
+
+    published = publish_tables(
+        warehouse_path,
+        Path(published_dir) / spec.file_name,
+        schemas=spec.schemas,
+        tables=spec.tables,
+        optional_schemas=spec.optional_schemas,
+        tag=tag,
+        allow_personal_data=spec.personal_data,
+        before_verify=before_verify,
+        before_replace=None if spec.personal_data else scan,
+    )
+    return RolePublishResult(role, published, scans[0] if scans else None)
+
+
 def publish_tables(
     warehouse_path: Path,
     target_path: Path,
     *,
     schemas: Sequence[str] = (),
     tables: Sequence[str] = (),
+    optional_schemas: Sequence[str] = (),
     tag: str,
     allow_personal_data: bool = False,
     before_verify: Callable[[Path], None] | None = None,
+    before_replace: Callable[[Path], None] | None = None,
 ) -> PublishResult:
     """Publish every table of ``schemas`` plus ``tables`` (``schema.table``) of the warehouse to ``target_path``.
 
     ``tag`` names the staged file (``<target>.tmp-<tag>``, e.g. the run id). ``before_verify`` is called with
     the staged, closed file just before verification (a hook for fault-injection tests and for operators who
-    want to keep a copy). One publisher per target at a time (the orchestrator's ``duckdb_writer`` pool):
+    want to keep a copy); ``before_replace`` with the verified file just before the rename (the leak scan:
+    raising :class:`PublishError` there keeps the previous copy). ``optional_schemas`` are copied when the
+    warehouse has them. One publisher per target at a time (the orchestrator's ``duckdb_writer`` pool):
     staged files of earlier publishers that crashed are removed first. The warehouse is attached read-only, so
     no other process may hold it read-write meanwhile. Raises :class:`PublishError` on any failure, after
     removing the staged file; the previous copy at ``target_path`` is then untouched.
     """
     started = time.perf_counter()
     warehouse_path, target_path = Path(warehouse_path), Path(target_path)
-    _refuse_personal_data(schemas, tables, allow_personal_data)
+    _refuse_personal_data((*schemas, *optional_schemas), tables, allow_personal_data)
     if not warehouse_path.exists():
         raise PublishError(f"no warehouse at {warehouse_path}: build it first (futuremart run).")
     target_path.parent.mkdir(parents=True, exist_ok=True)
     remove_staged(target_path)
     staged = target_path.with_name(f"{target_path.name}{STAGED_INFIX}{tag}")
     try:
-        expected = stage_copy(warehouse_path, staged, schemas=schemas, tables=tables)
+        expected = stage_copy(warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas)
         if before_verify is not None:
             before_verify(staged)
         verify_copy(staged, expected)
+        if before_replace is not None:
+            before_replace(staged)
         staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
         replace_atomically(staged, target_path)
     except BaseException as err:
@@ -114,9 +273,14 @@ def publish_tables(
 
 
 def resolve_tables(
-    con: duckdb.DuckDBPyConnection, catalog: str, schemas: Iterable[str], tables: Iterable[str]
+    con: duckdb.DuckDBPyConnection,
+    catalog: str,
+    schemas: Iterable[str],
+    tables: Iterable[str],
+    optional_schemas: Iterable[str] = (),
 ) -> list[tuple[str, str]]:
-    """``(schema, table)`` of every base table of ``schemas`` in ``catalog``, plus ``tables``, sorted.
+    """``(schema, table)`` of every base table of ``schemas`` and ``optional_schemas`` in ``catalog``, plus
+    ``tables``, sorted.
 
     Raises :class:`PublishError` when a named schema has no table or a named table does not exist.
     """
@@ -132,6 +296,8 @@ def resolve_tables(
         if not in_schema:
             raise PublishError(f"schema {schema!r} has no table in the warehouse: was the dbt build run?")
         chosen |= in_schema
+    for schema in optional_schemas:
+        chosen |= {(s, t) for s, t in present if s == schema}
     for name in tables:
         schema, _, table = name.partition(".")
         if (schema, table) not in present:
@@ -141,7 +307,12 @@ def resolve_tables(
 
 
 def stage_copy(
-    warehouse_path: Path, staged: Path, *, schemas: Sequence[str] = (), tables: Sequence[str] = ()
+    warehouse_path: Path,
+    staged: Path,
+    *,
+    schemas: Sequence[str] = (),
+    tables: Sequence[str] = (),
+    optional_schemas: Sequence[str] = (),
 ) -> dict[str, TableFigures]:
     """Write a new DuckDB file ``staged`` holding the chosen tables; return the source's figures per table.
 
@@ -153,7 +324,7 @@ def stage_copy(
     with duckdb.connect(str(staged)) as con:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_literal(str(warehouse_path))} as src (read_only)")
-        for schema, table in resolve_tables(con, "src", schemas, tables):
+        for schema, table in resolve_tables(con, "src", schemas, tables, optional_schemas):
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"')
             expected[f"{schema}.{table}"] = _figures(con, f'src."{schema}"."{table}"')

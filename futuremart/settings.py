@@ -18,6 +18,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
 CONTRACTS_DIR = PROJECT_ROOT / "ingestion" / "contracts"
+MIN_PII_KEY_CHARS = 16
 
 
 class SettingsError(ValueError):
@@ -49,6 +50,13 @@ class Settings:
                                                       the daily partitions run to end date + late days
     ``FUTUREMART_LANDING_THREADS`` ``2``              threads that serialize, compress and write landing
                                                       files (the bytes do not depend on it)
+    ``FUTUREMART_PII_KEY``       (unset)              secret key of the pseudonymization tokens (HMAC-SHA256
+                                                      of every email, name, phone, street and IP address);
+                                                      at least 16 characters
+    ``FUTUREMART_PII_KEY_FILE``  (unset)              file holding that key (a mounted secret); it wins
+                                                      over ``FUTUREMART_PII_KEY``. With neither, a fixed
+                                                      development key is used and a warning logged: tokens
+                                                      are then guessable, never run production that way
     ============================ ==================== ===================================================
     """
 
@@ -61,6 +69,9 @@ class Settings:
     dirt_rate: float = 0.0
     late_days: int = 0
     landing_threads: int = 2
+    # The key itself never appears in repr() or describe(): logs and Dagster metadata show only its source.
+    pii_key: str | None = field(default=None, repr=False)
+    pii_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -81,7 +92,11 @@ class Settings:
             raise SettingsError(f"FUTUREMART_DBT_THREADS must be at least 1, got {self.dbt_threads}.")
         if self.landing_threads < 1:
             raise SettingsError(f"FUTUREMART_LANDING_THREADS must be at least 1, got {self.landing_threads}.")
+        if self.pii_key is not None and len(self.pii_key) < MIN_PII_KEY_CHARS:
+            raise SettingsError(f"FUTUREMART_PII_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
+        if self.pii_key_file is not None:
+            object.__setattr__(self, "pii_key_file", _absolute(Path(self.pii_key_file)))
 
     # -- derived locations -------------------------------------------------------------------------
     @property
@@ -118,6 +133,34 @@ class Settings:
     def n_days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 
+    @property
+    def pii_key_source(self) -> str:
+        """Where the pseudonymization key comes from: ``file``, ``env`` or ``development default``."""
+        if self.pii_key_file is not None:
+            return "file"
+        return "env" if self.pii_key is not None else "development default"
+
+    def read_pii_key(self) -> bytes | None:
+        """The pseudonymization key as bytes, or ``None`` when none is configured (the caller then falls
+        back to the development key, loudly: see ``futuremart.privacy``). A key file is read when asked, so
+        a rotated secret is picked up by the next load; surrounding whitespace (a trailing newline) is
+        ignored."""
+        if self.pii_key_file is not None:
+            try:
+                key = self.pii_key_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise SettingsError(
+                    f"FUTUREMART_PII_KEY_FILE={self.pii_key_file} cannot be read ({err.strerror}): mount the "
+                    "secret there or unset the variable."
+                ) from None
+            if len(key) < MIN_PII_KEY_CHARS:
+                raise SettingsError(
+                    f"the key in FUTUREMART_PII_KEY_FILE={self.pii_key_file} is shorter than {MIN_PII_KEY_CHARS} "
+                    "characters."
+                )
+            return key.encode("utf-8")
+        return self.pii_key.encode("utf-8") if self.pii_key is not None else None
+
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that ``dbt_project/profiles.yml`` reads."""
         return {
@@ -152,11 +195,16 @@ class Settings:
             values["late_days"] = _parse(int, "FUTUREMART_LATE_DAYS", late, "a number of days such as 31")
         if landing_threads := env.get("FUTUREMART_LANDING_THREADS"):
             values["landing_threads"] = _parse(int, "FUTUREMART_LANDING_THREADS", landing_threads, "an integer >= 1")
+        if key := env.get("FUTUREMART_PII_KEY"):
+            values["pii_key"] = key
+        if key_file := env.get("FUTUREMART_PII_KEY_FILE"):
+            values["pii_key_file"] = Path(key_file)
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:
         """Every setting and derived path, for logs and metadata."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "pii_key"}
+        out["pii_key_source"] = self.pii_key_source
         out.update(
             landing_dir=str(self.landing_dir),
             warehouse_path=str(self.warehouse_path),

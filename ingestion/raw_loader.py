@@ -5,6 +5,12 @@ SQL pass, then, in one transaction, replace that file's rows in ``raw.<table>``,
 ``quarantine.<table>`` (with reasons, file and line) and append a row to ``governance.load_audit``.
 Every load reconciles: ``rows_in = rows_loaded + rows_quarantined``. A file already loaded with the same
 content (by SHA-256, under any path) is skipped, so re-running a load or landing a file twice loads it once.
+
+Personal data never gets past this module in clear: before any check, the columns a contract classes as
+email, name, phone, address or IP are replaced by keyed tokens and free text is scrubbed of emails and phone
+numbers (``futuremart.privacy``); the clear values go, in the same transaction, to the vault
+``pii.<table>`` (token, class, column, clear value, first file). Raw, quarantine and everything built from
+them hold tokens only; a line too broken to split into fields is vaulted whole and quarantined as a token.
 """
 
 from __future__ import annotations
@@ -19,6 +25,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from futuremart.privacy import (
+    FREE_TEXT_CLASS,
+    TOKENIZED_CLASSES,
+    VAULT_SCHEMA,
+    Pseudonymizer,
+    pseudonymize_table,
+)
+from futuremart.settings import Settings
 from ingestion.contracts import Column, EntityContract
 from ingestion.readers import LINE_COLUMN, read_extract
 
@@ -26,6 +40,8 @@ FILE_COLUMN = "_source_file"
 
 AUDIT_TABLE = "governance.load_audit"
 _PARTITION = re.compile(r"dt=(\d{4}-\d{2}-\d{2})")
+# Vault class of a whole landed line that could not be split into fields (it may hold anything).
+UNREADABLE_RECORD_CLASS = "record"
 # Written next to a rejected file so whoever looks at the landing zone sees why it was not loaded;
 # removed when a later load of that path succeeds.
 REJECTED_MARKER_SUFFIX = ".REJECTED.txt"
@@ -60,6 +76,7 @@ class _PendingFile:
     rows_in: int
     added: tuple[str, ...]
     unreadable: list[tuple[str, int | None, str, str]]
+    vault: pa.Table | None = None
 
 
 @dataclass
@@ -76,7 +93,7 @@ class EntityLoad:
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in ("raw", "quarantine", "governance"):
+    for schema in ("raw", "quarantine", "governance", VAULT_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
     con.execute(
         f"""
@@ -117,11 +134,18 @@ def load_entity(
     landing_dir: Path,
     run_id: str | None = None,
     dates: tuple[dt.date, dt.date] | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
 ) -> EntityLoad:
     """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
     not loaded yet (see :func:`load_files`)."""
-    return load_files(con, contract, landed_files(contract, landing_dir, dates), landing_dir, run_id, strict)
+    paths = landed_files(contract, landing_dir, dates)
+    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict)
+
+
+def is_personal(contract: EntityContract) -> bool:
+    """Whether the loader pseudonymizes or scrubs some column of ``contract``."""
+    return any(c in TOKENIZED_CLASSES or c == FREE_TEXT_CLASS for c in contract.pii_columns.values())
 
 
 def load_files(
@@ -130,6 +154,7 @@ def load_files(
     paths: list[Path],
     landing_dir: Path,
     run_id: str | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
 ) -> EntityLoad:
     """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
@@ -138,7 +163,10 @@ def load_files(
     ``<file>.REJECTED.txt`` beside them, never deleted. The other files still load. Then, when ``strict``,
     a :class:`SchemaContractError` naming every rejected file is raised; otherwise the caller reads
     :attr:`EntityLoad.rejected` (the pipeline reports them as a failed check and goes on).
+    ``pseudonymizer`` holds the key of the tokens; by default the one the settings (the environment) configure.
     """
+    if pseudonymizer is None and is_personal(contract):
+        pseudonymizer = Pseudonymizer.from_settings(Settings.from_env())
     ensure_schemas(con)
     result = EntityLoad(contract)
     loaded_digests = dict(
@@ -188,9 +216,18 @@ def load_files(
         for col in contract.columns:  # optional columns absent from this file load as nulls
             if col.name not in header:
                 table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
-        table = table.append_column(FILE_COLUMN, pa.array([rel] * table.num_rows, pa.string()))
         unreadable = [(rel, r.line, r.reason, r.text) for r in read.unreadable]
-        batch.append(_PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable))
+        vault = None
+        if pseudonymizer is not None:
+            personal = pseudonymize_table(table, contract.pii_columns, pseudonymizer)
+            table = personal.table
+            for i, (file, line, reason, text) in enumerate(unreadable):
+                token = pseudonymizer.token(text, UNREADABLE_RECORD_CLASS)
+                personal.vault.append((token, UNREADABLE_RECORD_CLASS, "_record", text))
+                unreadable[i] = (file, line, reason, f"[record {token}]")
+            vault = personal.vault_table(rel)
+        table = table.append_column(FILE_COLUMN, pa.array([rel] * table.num_rows, pa.string()))
+        batch.append(_PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable, vault))
 
     if batch:
         result.files.extend(_load_batch(con, contract, batch, run_id))
@@ -261,11 +298,44 @@ def _load_batch(
             _audit(con, contract, outcome, pending.digest, run_id, load_id=load_id, loaded_at=now)
             outcomes.append(outcome)
         con.execute("drop table checked_extract")
+        vaults = [pending.vault for pending in batch if pending.vault is not None]
+        if vaults:
+            _vault(con, contract, pa.concat_tables(vaults), now)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return outcomes
+
+
+def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa.Table, now: dt.datetime) -> None:
+    """Add the clear values behind new tokens to ``pii.<table>``; a token already vaulted for that column is
+    kept as it is (its first file stays recorded)."""
+    vault = f"{VAULT_SCHEMA}.{contract.raw_table}"
+    # Kept as its own table per raw table (not a column of raw) so that the vault can move to a separate,
+    # encrypted database file attached as catalog "pii" without renaming anything that reads it.
+    con.execute(
+        f"""create table if not exists {vault} (
+            token varchar not null,
+            pii_class varchar not null,
+            column_name varchar not null,
+            clear_value varchar not null,
+            _source_file varchar not null,
+            _vaulted_at timestamp not null
+        )"""
+    )
+    con.register("incoming_vault", entries)
+    con.execute(
+        f"""insert into {vault}
+            select distinct on (token, column_name) token, pii_class, column_name, clear_value, _source_file, ?
+            from incoming_vault as incoming
+            where not exists (
+                select 1 from {vault} as v where v.token = incoming.token and v.column_name = incoming.column_name
+            )
+            order by token, column_name, _source_file""",
+        [now],
+    )
+    con.unregister("incoming_vault")
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection, contract: EntityContract, added: tuple[str, ...]) -> None:

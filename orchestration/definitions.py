@@ -12,7 +12,7 @@ from orchestration.defs.automation import daily_refresh, daily_refresh_schedule,
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
-from orchestration.defs.publish import analyst_warehouse
+from orchestration.defs.publish import published_assets
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reports import report_assets, reports_index
 from orchestration.resources import FutureMartResource
@@ -37,7 +37,7 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             load_audit,
             *dbt_asset_definitions,
             data_quality_scores,
-            analyst_warehouse,
+            *published_assets,
             *report_assets,
             reports_index,
         ],

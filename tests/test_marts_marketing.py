@@ -170,8 +170,8 @@ def test_no_mart_column_holds_social_text_handles_or_ip_addresses(built):
         assert any(t == "agg_campaign_performance" for t, _ in columns)
         secrets = (
             "select text as v from raw.external_social_mentions "
-            "union select author_handle from raw.external_social_mentions "
-            "union select ip_address from raw.security_login_events"
+            "union select clear_value from pii.external_social_mentions "  # handles (raw holds their tokens)
+            "union select clear_value from pii.security_login_events"  # IP addresses
         )
         assert con.execute(f"select count(*) from ({secrets})").fetchone()[0] > 0
         leaks = [

@@ -18,6 +18,7 @@ from futuremart.publish import (
     ANALYST_SCHEMAS,
     ANALYST_TABLES,
     PERSONAL_DATA_SCHEMAS,
+    ROLE_COPIES,
     PublishError,
     publish_tables,
 )
@@ -62,7 +63,8 @@ def test_the_copy_holds_exactly_the_analyst_tables_with_the_warehouse_rows(built
     meta = event.materialization.metadata
     assert meta["tables"].value == len(expected) and meta["rows"].value == sum(expected.values())
     assert meta["bytes"].value == copy.stat().st_size and meta["path"].value == str(copy)
-    assert [p.name for p in copy.parent.iterdir()] == [ANALYST_COPY]  # no staged file left behind
+    # One file per role, no staged file left behind.
+    assert sorted(p.name for p in copy.parent.iterdir()) == sorted(r.file_name for r in ROLE_COPIES.values())
 
 
 def test_the_copy_opens_read_only_in_the_duckdb_cli(built):

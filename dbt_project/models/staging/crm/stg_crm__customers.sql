@@ -14,11 +14,14 @@ renamed as (
         customer_id,
         updated_at as profile_updated_at,
         change_type,
-        email,
-        first_name,
-        last_name,
-        phone,
-        street_address,
+        -- The loader replaced personal values with keyed tokens (clear values only in the pii vault): the
+        -- names say so. Location is kept only as city and region; the birth date stays for the mart's age
+        -- band, which needs the as-of date of the marts, and no mart selects it.
+        email as email_token,
+        first_name as first_name_token,
+        last_name as last_name_token,
+        phone as phone_token,
+        street_address as street_address_token,
         city,
         region_code,
         country_code,

@@ -1,4 +1,5 @@
--- Holds personal data (author handle) and free text: staging only, never selected into a mart.
+-- The author handle is a keyed token and the text is scrubbed of emails and phone numbers (raw loader);
+-- staging only, never selected into a mart.
 with
 
 latest as (
@@ -15,7 +16,7 @@ renamed as (
         platform,
         posted_at,
         cast(posted_at as date) as posted_date,
-        author_handle,
+        author_handle as author_handle_token,
         text as mention_text,
         _source_file as source_file
     from latest

@@ -1,4 +1,4 @@
--- Holds IP addresses (personal data): staging only, never selected into a mart.
+-- IP addresses arrive as keyed tokens (raw loader); staging only, never selected into a mart.
 with
 
 latest as (
@@ -15,7 +15,7 @@ renamed as (
         account_id,
         attempted_at,
         cast(attempted_at as date) as attempted_date,
-        ip_address,
+        ip_address as ip_address_token,
         succeeded as is_successful,
         _source_file as source_file
     from latest

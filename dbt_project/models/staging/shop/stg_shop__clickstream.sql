@@ -21,8 +21,9 @@ renamed as (
         product_id,
         search_query,
         order_id,
-        -- Personal data: kept here for security and fraud work only; no mart selects them.
-        ip_address,
+        -- Keyed token of the IP address (set by the raw loader): equal addresses, equal tokens, so fraud and
+        -- security work can still group by it. No mart selects it or the user agent.
+        ip_address as ip_address_token,
         user_agent,
         _source_file as source_file,
         _loaded_at as loaded_at

@@ -1,0 +1,255 @@
+"""Pseudonymization, free-text scrubbing and the leak scan (DLP) of published files.
+
+Personal data is replaced where it enters the warehouse: the raw loader (``ingestion/raw_loader.py``) is the
+only code that sees the key. For every column its contract classes as ``email``, ``name``, ``phone``,
+``address`` or ``ip``, it writes a keyed token (HMAC-SHA256 of the class and the value, hex) to ``raw``
+and the clear value, once per token, to the vault (schema ``pii``, one table per raw table). Free text
+(``free_text``: reviews, support transcripts, social posts) keeps its words but loses every email address and
+phone number, which go to the vault as well. So nothing downstream of the loader (raw, quarantine, staging,
+marts, published copies) holds a clear identifier; only the steward's published copy carries the vault.
+
+Tokens are deterministic for one key (the same email gives the same token in every table and every load, so
+joins and counts of distinct people still work) and unrelated across keys (rotating the key re-keys
+everything). A token cannot be reversed without the vault, and cannot be recomputed from a guessed value
+without the key (a plain hash of an email could).
+
+:func:`scan_for_clear_pii` is the leak scan a published file must pass before it replaces the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from futuremart.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Classes replaced by tokens; ``birth_date`` is generalized to an age band in the marts, ``free_text`` scrubbed.
+TOKENIZED_CLASSES = frozenset({"email", "name", "phone", "address", "ip"})
+FREE_TEXT_CLASS = "free_text"
+VAULT_SCHEMA = "pii"
+# Fixed, public and therefore worthless as a secret: it only lets a laptop or a test run without setup.
+DEVELOPMENT_KEY = b"futuremart-development-pii-key-do-not-use-in-production"
+
+# One set of patterns for the Python scrubber and the SQL scan (RE2 and Python's re agree on this subset).
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+# +1-555-123-4567, (555) 123-4567, 555.123.4567: three groups of digits split by separators. Dates
+# (2024-01-31), ids (O000000123) and amounts do not have that shape.
+PHONE_PATTERN = r"(\+\d{1,3}[-. ]?)?(\(\d{3}\)|\b\d{3})[-. ]\d{3}[-. ]\d{4}\b"
+# A dotted quad that is not part of a longer dotted number (a version such as Chrome/120.0.0.0 is preceded
+# by a slash, which the class excludes).
+IP_PATTERN = r"(^|[^0-9./])(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}($|[^0-9.])"
+LEAK_PATTERNS = {"email": EMAIL_PATTERN, "phone": PHONE_PATTERN, "ip": IP_PATTERN}
+SCRUB_PATTERNS = {"email": re.compile(EMAIL_PATTERN), "phone": re.compile(PHONE_PATTERN)}
+
+_warned_development_key = False
+
+
+class PrivacyError(RuntimeError):
+    """Personal data was found where it must not be; the message says where."""
+
+
+@dataclass(frozen=True)
+class Pseudonymizer:
+    """Keyed tokens for personal values. Build it with :meth:`from_settings`; the key is not printable."""
+
+    key: bytes = field(repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Pseudonymizer:
+        """The pseudonymizer of the configured key; without one, the development key and a loud warning
+        (logged once per process)."""
+        global _warned_development_key
+        key = settings.read_pii_key()
+        if key is None:
+            if not _warned_development_key:
+                log.warning(
+                    "NO PSEUDONYMIZATION KEY CONFIGURED: personal data is tokenized with the public development "
+                    "key, so anyone can recompute the tokens of a guessed email. Set FUTUREMART_PII_KEY_FILE "
+                    "(or FUTUREMART_PII_KEY) before loading real data."
+                )
+                _warned_development_key = True
+            key = DEVELOPMENT_KEY
+        return cls(key)
+
+    def token(self, value: str, pii_class: str) -> str:
+        """Hex HMAC-SHA256 of ``<class>:<value>``: the class separates an ``ip`` from a ``name`` that happen to
+        be spelled alike."""
+        return hmac.new(self.key, f"{pii_class}:{value}".encode(), hashlib.sha256).hexdigest()
+
+    def tokenize(self, values: pa.Array | pa.ChunkedArray, pii_class: str) -> tuple[pa.Array, dict[str, str]]:
+        """Tokens for ``values`` (text; nulls and blanks stay null) and the vault entries ``{token: clear}``.
+
+        Each distinct value is hashed once (a clickstream day has thousands of events per IP address).
+        """
+        cleaned = _blank_to_null(values)
+        encoded = pc.dictionary_encode(cleaned).combine_chunks() if isinstance(cleaned, pa.ChunkedArray) else None
+        encoded = encoded if encoded is not None else pc.dictionary_encode(cleaned)
+        clear = encoded.dictionary.to_pylist()
+        tokens = [self.token(v, pii_class) for v in clear]
+        out = pa.array(tokens, pa.string()).take(encoded.indices)
+        return out, dict(zip(tokens, clear, strict=True))
+
+    def scrub(self, text: str) -> tuple[str, list[tuple[str, str, str]]]:
+        """``text`` with every email address and phone number replaced by ``[email]``/``[phone]``; and the
+        ``(token, class, clear value)`` of each one removed, for the vault."""
+        found: list[tuple[str, str, str]] = []
+        for pii_class, pattern in SCRUB_PATTERNS.items():
+
+            def _replace(match: re.Match[str], pii_class: str = pii_class) -> str:
+                found.append((self.token(match.group(0), pii_class), pii_class, match.group(0)))
+                return f"[{pii_class}]"
+
+            text = pattern.sub(_replace, text)
+        return text, found
+
+
+def _blank_to_null(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    # The loader trims text and treats an empty field as missing: tokenize what it would keep, not "".
+    values = pc.utf8_trim_whitespace(values.cast(pa.string()))
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+@dataclass(frozen=True)
+class LeakScan:
+    """Outcome of :func:`scan_for_clear_pii`: how many values were looked at and what looked personal."""
+
+    tables: int
+    columns: int
+    values_scanned: int
+    hits: dict[str, dict[str, int]]  # "schema.table.column" -> {"email"|"phone"|"ip"|"vault": count}
+    examples: dict[str, str]  # "schema.table.column" -> one offending value, masked
+
+    @property
+    def clean(self) -> bool:
+        return not self.hits
+
+    @property
+    def hit_count(self) -> int:
+        return sum(sum(kinds.values()) for kinds in self.hits.values())
+
+
+def scan_for_clear_pii(path: Path, vault_path: Path | None = None) -> LeakScan:
+    """Scan every text column of every table of the DuckDB file ``path`` (opened read-only) for values that
+    look like an email address, a phone number or an IP address, or that equal a clear value of the vault
+    (the ``pii`` schema of ``vault_path``, e.g. the warehouse; names only when they are handles). Returns
+    counts per column; never raises on a hit (the caller decides), raises :class:`duckdb.Error` when a file
+    cannot be read.
+    """
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"attach {_literal(str(path))} as scanned (read_only)")
+        if vault_path is not None:
+            con.execute(f"attach {_literal(str(vault_path))} as vault_source (read_only)")
+            vault_tables = con.execute(
+                "select table_name from duckdb_tables() where database_name = 'vault_source' and schema_name = ?",
+                [VAULT_SCHEMA],
+            ).fetchall()
+            # A given or family name alone names nobody (and surnames are brand names too: "Williams"), so a
+            # name matches only as a handle; the tokens keep names out, the patterns catch the rest.
+            union = " union ".join(
+                f'select clear_value from vault_source.{VAULT_SCHEMA}."{t}" '
+                f"where pii_class <> 'name' or clear_value like '@%'"
+                for (t,) in vault_tables
+            )
+            con.execute(f"create temp table vault_values as {union or 'select null::varchar as clear_value'}")
+        else:
+            con.execute("create temp table vault_values (clear_value varchar)")
+        columns = con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where database_name = 'scanned' and data_type = 'VARCHAR' order by 1, 2, 3"
+        ).fetchall()
+        tables = con.execute("select count(*) from duckdb_tables() where database_name = 'scanned'").fetchone()[0]
+        scanned = 0
+        hits: dict[str, dict[str, int]] = {}
+        examples: dict[str, str] = {}
+        for schema, table, column in columns:
+            relation, col = f'scanned."{schema}"."{table}"', f'"{column}"'
+            checks = [f"count(*) filter (where regexp_matches({col}, {_literal(p)}))" for p in LEAK_PATTERNS.values()]
+            checks.append(f"count(*) filter (where {col} in (select clear_value from vault_values))")
+            row = con.execute(f"select count({col}), {', '.join(checks)} from {relation}").fetchone()
+            scanned += row[0]
+            found = {kind: n for kind, n in zip([*LEAK_PATTERNS, "vault"], row[1:], strict=True) if n}
+            if found:
+                name = f"{schema}.{table}.{column}"
+                hits[name] = found
+                conditions = " or ".join(
+                    [f"regexp_matches({col}, {_literal(p)})" for p in LEAK_PATTERNS.values()]
+                    + [f"{col} in (select clear_value from vault_values)"]
+                )
+                example = con.execute(f"select {col} from {relation} where {conditions} limit 1").fetchone()[0]
+                examples[name] = _mask(example)
+    return LeakScan(tables, len(columns), scanned, hits, examples)
+
+
+def _mask(value: str) -> str:
+    # Reports and logs name the leak without repeating it.
+    return value[:2] + "…" + f"({len(value)} chars)"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def vault_table_name(raw_table: str) -> str:
+    """The vault table holding the clear values of ``raw.<raw_table>``."""
+    return f"{VAULT_SCHEMA}.{raw_table}"
+
+
+@dataclass
+class PseudonymizedTable:
+    """A landed table with its personal values replaced, and what goes to the vault for it."""
+
+    table: pa.Table
+    # (token, pii_class, column_name, clear_value), one per distinct token and column
+    vault: list[tuple[str, str, str, str]]
+
+    def vault_table(self, source_file: str) -> pa.Table:
+        entries = list({(t, k, c): v for t, k, c, v in self.vault}.items())
+        return pa.table(
+            {
+                "token": pa.array([t for (t, _, _), _ in entries], pa.string()),
+                "pii_class": pa.array([k for (_, k, _), _ in entries], pa.string()),
+                "column_name": pa.array([c for (_, _, c), _ in entries], pa.string()),
+                "clear_value": pa.array([v for _, v in entries], pa.string()),
+                "_source_file": pa.array([source_file] * len(entries), pa.string()),
+            }
+        )
+
+
+def pseudonymize_table(
+    table: pa.Table, pii_columns: dict[str, str], pseudonymizer: Pseudonymizer
+) -> PseudonymizedTable:
+    """Replace the values of ``pii_columns`` (name -> class) present in ``table``: tokens for the
+    :data:`TOKENIZED_CLASSES`, scrubbed text for ``free_text``; other classes (``birth_date``) pass as they are.
+    """
+    vault: list[tuple[str, str, str, str]] = []
+    for name, pii_class in pii_columns.items():
+        if name not in table.column_names:
+            continue
+        index = table.column_names.index(name)
+        if pii_class in TOKENIZED_CLASSES:
+            tokens, entries = pseudonymizer.tokenize(table.column(name), pii_class)
+            vault.extend((t, pii_class, name, v) for t, v in entries.items())
+            table = table.set_column(index, pa.field(name, pa.string()), tokens)
+        elif pii_class == FREE_TEXT_CLASS:
+            values = table.column(name).cast(pa.string()).to_pylist()
+            scrubbed = []
+            for value in values:
+                if value is None:
+                    scrubbed.append(None)
+                    continue
+                text, found = pseudonymizer.scrub(value)
+                vault.extend((t, k, name, v) for t, k, v in found)
+                scrubbed.append(text)
+            table = table.set_column(index, pa.field(name, pa.string()), pa.array(scrubbed, pa.string()))
+    return PseudonymizedTable(table, vault)
