@@ -12,6 +12,7 @@ from orchestration.defs.automation import daily_refresh, daily_refresh_schedule,
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
+from orchestration.defs.ml import ml_assets, ml_checks
 from orchestration.defs.publish import analyst_warehouse
 from orchestration.defs.quality import gx_checks
 from orchestration.resources import FutureMartResource
@@ -37,8 +38,9 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *dbt_asset_definitions,
             data_quality_scores,
             analyst_warehouse,
+            *ml_assets,
         ],
-        asset_checks=gx_checks,
+        asset_checks=[*gx_checks, *ml_checks],
         jobs=[materialize_everything, daily_refresh],
         schedules=[daily_refresh_schedule],
         sensors=[landed_file_sensor],

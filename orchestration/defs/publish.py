@@ -5,6 +5,7 @@ import dagster as dg
 from futuremart.publish import ANALYST_COPY, ANALYST_SCHEMAS, ANALYST_TABLES, publish_tables
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
+from orchestration.defs.ml import ml_assets
 from orchestration.resources import FutureMartResource
 
 
@@ -15,7 +16,11 @@ from orchestration.resources import FutureMartResource
     kinds={"duckdb", "python"},
     # Downstream of every dbt model: a failed `dbt build` (a model or an error-severity test) or a failed
     # blocking check upstream skips this step, so the previous copy stays published.
-    deps=[*(key for definition in dbt_asset_definitions for key in definition.keys), data_quality_scores.key],
+    deps=[
+        *(key for definition in dbt_asset_definitions for key in definition.keys),
+        data_quality_scores.key,
+        *(asset.key for asset in ml_assets),  # the ml schema is published too
+    ],
     # It attaches the warehouse read-only, which a writer in another process would block (and vice versa).
     pool="duckdb_writer",
     description=f"Read-only copy for analysts, published/{ANALYST_COPY}: the schemas {', '.join(ANALYST_SCHEMAS)} "
