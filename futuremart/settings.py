@@ -39,7 +39,7 @@ class MlBars:
 # per category, too few for tight estimates; these bars still fail a model fed shuffled features or prices.
 ML_BARS = {
     "full": MlBars(wape_gain=0.20, elasticity_ci=0.15, silhouette=0.20),
-    "small": MlBars(wape_gain=0.05, elasticity_ci=1.0, silhouette=0.10),
+    "small": MlBars(wape_gain=0.12, elasticity_ci=1.0, silhouette=0.17),
 }
 SMALL_WORLD_SCALE = 0.5
 

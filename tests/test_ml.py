@@ -77,7 +77,9 @@ def test_the_job_trains_registers_and_publishes_every_model(built):
         assert len(names) == len(set(names)) == 5
     # Analysts query the ml schema in the published copy.
     with duckdb.connect(str(built.settings.published_dir / ANALYST_COPY), read_only=True) as con:
-        published = {r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'ml'")}
+        published = {
+            r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'ml'").fetchall()
+        }
     assert published == set(ML_TABLES)
 
 
