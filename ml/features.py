@@ -24,7 +24,14 @@ PRODUCT_DAY_MARTS = (
     "fct_stockouts",
     "dim_campaign",
 )
-CUSTOMER_MARTS = ("fct_customer_lifetime", "fct_orders", "fct_order_lines", "dim_product", "fct_sessions")
+CUSTOMER_MARTS = (
+    "fct_customer_lifetime",
+    "fct_orders",
+    "fct_order_lines",
+    "dim_product",
+    "fct_sessions",
+    "dim_customer",
+)
 
 # Calendar, weather, price, promotion and competitor features of the product × day panel.
 CALENDAR_FEATURES = ["day_of_week", "day_of_year", "month", "is_holiday", "is_weekend", "days_to_christmas"]
@@ -109,8 +116,9 @@ def customer_behaviour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
     Purchase rhythm (orders, lines per order, recency, active months, gift-season share), value (revenue,
     order value, discount share, price level paid against the category median), channel mix, category mix
-    (share of lines per category, columns ``cat_<category_id>``) and browsing (sessions, sessions per order,
-    cart adds per session). Customers without orders or sessions get zeros, not gaps.
+    (share of lines per category, columns ``cat_<category_id>``), browsing (sessions, sessions without a
+    purchase, sessions per order, cart adds per session) and consents (CRM opt-ins for email and push).
+    Customers without orders or sessions get zeros, not gaps.
     """
     (gift_from_m, gift_from_d), (gift_to_m, gift_to_d) = GIFT_SEASON
     base = con.execute(
@@ -134,7 +142,10 @@ def customer_behaviour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             select category_id, median(list_price)::double as median_price from marts.dim_product group by all
         ),
         price_level as (
-            select l.customer_id, avg(ln(l.unit_price::double / m.median_price)) as price_level
+            select l.customer_id, avg(ln(l.unit_price::double / m.median_price)) as price_level,
+                count(*) as lines,
+                sum(case when l.discount_amount > 0 then 1 else 0 end) as discounted_lines,
+                sum(case when l.unit_price::double > m.median_price then 1 else 0 end) as premium_lines
             from marts.fct_order_lines as l
             join marts.dim_product as p using (product_id)
             join category_median as m using (category_id)
@@ -142,7 +153,9 @@ def customer_behaviour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             group by all
         ),
         sessions as (
-            select customer_id, count(*) as sessions, avg(products_viewed) as products_viewed_per_session,
+            select customer_id, count(*) as sessions,
+                sum(case when is_converted then 0 else 1 end) as browse_sessions,
+                avg(products_viewed) as products_viewed_per_session,
                 avg(add_to_cart_count) as cart_adds_per_session,
                 avg(case when channel = 'app' then 1.0 else 0.0 end) as app_session_share,
                 max(session_date) as last_session_date
@@ -152,6 +165,11 @@ def customer_behaviour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ),
         last_day as (
             select max(order_date) as last_day from marts.fct_orders
+        ),
+        consents as (
+            select customer_id, has_email_consent::int as email_consent, has_push_consent::int as push_consent
+            from marts.dim_customer
+            where is_current
         )
         select
             c.customer_id, c.net_revenue::double as net_revenue,
@@ -164,17 +182,20 @@ def customer_behaviour(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             coalesce(o.gift_season_share, 0) as gift_season_share,
             coalesce(o.active_months, 0) as active_months, coalesce(o.discount_share, 0) as discount_share,
             coalesce(o.promo_share, 0) as promo_share, coalesce(o.active_span_days, 0) as active_span_days,
-            coalesce(pl.price_level, 0) as price_level,
-            coalesce(s.sessions, 0) as sessions,
+            coalesce(pl.price_level, 0) as price_level, coalesce(pl.lines, 0) as lines,
+            coalesce(pl.discounted_lines, 0) as discounted_lines, coalesce(pl.premium_lines, 0) as premium_lines,
+            coalesce(s.sessions, 0) as sessions, coalesce(s.browse_sessions, 0) as browse_sessions,
             coalesce(s.products_viewed_per_session, 0) as products_viewed_per_session,
             coalesce(s.cart_adds_per_session, 0) as cart_adds_per_session,
             coalesce(s.app_session_share, 0) as app_session_share,
-            coalesce(last_day.last_day - s.last_session_date, c.tenure_days)::double as session_recency_days
+            coalesce(last_day.last_day - s.last_session_date, c.tenure_days)::double as session_recency_days,
+            coalesce(k.email_consent, 0) as email_consent, coalesce(k.push_consent, 0) as push_consent
         from marts.fct_customer_lifetime as c
         cross join last_day
         left join orders as o using (customer_id)
         left join price_level as pl using (customer_id)
         left join sessions as s using (customer_id)
+        left join consents as k using (customer_id)
         order by c.customer_id
         """
     ).df()

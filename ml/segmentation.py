@@ -1,9 +1,11 @@
-"""Customer segmentation: RFM scores plus KMeans on standardized behavioural features, with named profiles.
+"""Customer segmentation: RFM scores plus clustering of behaviour, with named profiles.
 
-Features are rates over each customer's active window in the data (a customer who signed up in October is
-not a low-frequency customer), conversion from browsing to buying, basket size, price level, gift-season
-share, discount use, channel and how long the customer has been silent. Segments are named from their
-profile (value, frequency, silence, browsing) by fixed rules, so the names read the same on every run.
+Two stages. KMeans on standardized behavioural features (rates over each customer's active window, so a
+customer who signed up in October is not a low-frequency customer; conversion from browsing to buying,
+basket size, price level, gift-season share, discount use, channel, how long the customer has been silent)
+gives the starting segments; a latent-class mixture on the underlying counts (``ml.latent_class``) refines
+them, weighing each customer by how much they did. Segments are named from their profile (value, silence,
+browsing, season, discounts) by fixed rules, so the names read the same on every run.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+
+from ml.latent_class import LatentClassMixture, count_data
 
 SEED = 42
 N_SEGMENTS = 5
@@ -36,8 +40,19 @@ FEATURES = [
 
 
 @dataclass
+class SegmentationModel:
+    """The fitted stages: scaler + KMeans (initial segments) and the latent-class mixture (final ones)."""
+
+    initial: Pipeline
+    mixture: LatentClassMixture
+
+    def predict(self, customers: pd.DataFrame) -> np.ndarray:
+        return self.mixture.predict(count_data(customers))
+
+
+@dataclass
 class Segmentation:
-    model: Pipeline
+    model: SegmentationModel
     segments: pd.DataFrame  # customer_id, segment_id, segment_name, rfm scores
     profiles: pd.DataFrame  # one row per segment
     metrics: dict[str, float]
@@ -68,15 +83,20 @@ def behavioural_features(customers: pd.DataFrame, period_days: int = 366) -> pd.
 def train_customer_segmentation(customers: pd.DataFrame, n_segments: int = N_SEGMENTS) -> Segmentation:
     """Fit the segmentation on :func:`ml.features.customer_behaviour`'s frame.
 
-    Returns the fitted pipeline (scaler + KMeans), one row per customer (segment, RFM scores), the segment
-    profiles (size, value, favourite categories, channel, name) and metrics (silhouette, inertia, sizes).
+    Returns the fitted model, one row per customer (segment, RFM scores), the segment profiles (size, value,
+    favourite categories, channel, name) and metrics (silhouette of the final segments on the standardized
+    features, KMeans inertia, EM iterations, sizes).
     """
     features = behavioural_features(customers)
-    model = Pipeline(
+    initial = Pipeline(
         [("scale", StandardScaler()), ("cluster", KMeans(n_clusters=n_segments, n_init=10, random_state=SEED))]
     )
-    labels = model.fit_predict(features)
-    scaled = model.named_steps["scale"].transform(features)
+    initial_labels = initial.fit_predict(features)
+    counts = count_data(customers)
+    mixture = LatentClassMixture(n_segments).fit(counts, initial_labels)
+    labels = mixture.predict(counts)
+    model = SegmentationModel(initial, mixture)
+    scaled = initial.named_steps["scale"].transform(features)
     sample = np.random.default_rng(SEED).choice(len(features), min(SILHOUETTE_SAMPLE, len(features)), replace=False)
     silhouette = float(silhouette_score(scaled[sample], labels[sample])) if len(set(labels[sample])) > 1 else 0.0
     profiles = segment_profiles(customers, labels)
@@ -93,10 +113,12 @@ def train_customer_segmentation(customers: pd.DataFrame, n_segments: int = N_SEG
     )
     metrics = {
         "silhouette": round(silhouette, 4),
-        "inertia": round(float(model.named_steps["cluster"].inertia_), 1),
+        "kmeans_inertia": round(float(initial.named_steps["cluster"].inertia_), 1),
+        "em_iterations": float(mixture.n_iter),
+        "log_likelihood_per_customer": round(mixture.log_likelihood / len(features), 4),
         "segments": float(n_segments),
         "customers": float(len(features)),
-        "smallest_segment_share": round(float(np.bincount(labels).min() / len(labels)), 4),
+        "smallest_segment_share": round(float(np.bincount(labels, minlength=n_segments).min() / len(labels)), 4),
     }
     return Segmentation(model, segments, profiles, metrics, list(FEATURES))
 
