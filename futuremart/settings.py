@@ -36,7 +36,7 @@ class MlBars:
 
 
 # ``full``: the acceptance bars at scale 1 (the models measured 0.31, 0.08, 0.20 there; with shuffled inputs
-# 0.07, 3.1, -0.01). ``small``: a world at scale 0.02 holds a few hundred order lines
+# or a wrong target 0.05, 3.1, -0.01). ``small``: a world at scale 0.02 holds a few hundred order lines
 # per category, too few for tight estimates; these bars still fail a model fed shuffled features or prices.
 ML_BARS = {
     "full": MlBars(wape_gain=0.20, elasticity_ci=0.15, silhouette=0.10),

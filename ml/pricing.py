@@ -129,7 +129,9 @@ def recommend_prices(
     units = base[:, None] * (grid / current[:, None]) ** e[:, None]
     margin = (grid - cost[:, None]) * units
     best = margin.argmax(axis=1)
+    # Rounded to cents inside the rails (a rounded price must not step over a bound by half a cent).
     price = np.round(grid[np.arange(len(frame)), best], 2)
+    price = np.maximum(np.minimum(price, np.floor(high * 100) / 100), np.ceil(low * 100) / 100)
     new_units = base * (price / current) ** e
     binding = np.select(
         [

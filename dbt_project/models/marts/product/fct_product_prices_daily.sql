@@ -24,7 +24,9 @@ price_periods as (
         product_id,
         effective_from_date,
         list_price,
-        lead(effective_from_date) over (partition by product_id order by effective_from_date) as next_change_date
+        lead(effective_from_date) over (
+            partition by product_id order by effective_from_date
+        ) as next_change_date
     from price_changes
 ),
 
@@ -50,8 +52,11 @@ list_prices as (
     from price_periods
     inner join calendar
         on
-            calendar.price_date >= price_periods.effective_from_date
-            and (price_periods.next_change_date is null or calendar.price_date < price_periods.next_change_date)
+            price_periods.effective_from_date <= calendar.price_date
+            and (
+                price_periods.next_change_date is null
+                or price_periods.next_change_date > calendar.price_date
+            )
 ),
 
 promotion_discounts as (
@@ -66,8 +71,11 @@ promotion_discounts as (
         on
             list_prices.price_date between promotions.starts_on and promotions.ends_on
             and (
-                (promotions.promotion_scope = 'markdown' and promotions.product_id = list_prices.product_id)
-                or (promotions.promotion_scope = 'category_sale' and promotions.category_id = products.category_id)
+                (promotions.promotion_scope = 'markdown' and list_prices.product_id = promotions.product_id)
+                or (
+                    promotions.promotion_scope = 'category_sale'
+                    and products.category_id = promotions.category_id
+                )
                 or promotions.promotion_scope = 'sitewide_sale'
             )
     group by list_prices.product_id, list_prices.price_date
