@@ -40,8 +40,8 @@ import duckdb
 from futuremart.privacy import VAULT_SCHEMA, LeakScan, scan_for_clear_pii
 
 ANALYST_COPY = "analyst.duckdb"
-# Analyst-facing: the star schema and the reference seeds, whole.
-ANALYST_SCHEMAS = ("marts", "reference")
+# Analyst-facing: the star schema, the reference seeds and the models' predictions (ml), whole.
+ANALYST_SCHEMAS = ("marts", "reference", "ml")
 # ... and the governance tables that describe them (catalog, quality scores, test results, reconciliation).
 # governance.load_audit stays out: it is the loaders' operational log (file paths, run ids), not analysis data.
 ANALYST_TABLES = (

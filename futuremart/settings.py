@@ -21,6 +21,31 @@ CONTRACTS_DIR = PROJECT_ROOT / "ingestion" / "contracts"
 MIN_PII_KEY_CHARS = 16
 
 
+@dataclass(frozen=True)
+class MlBars:
+    """Bars the model checks hold each metric to.
+
+    ``wape_gain``: the demand forecast's WAPE must beat the seasonal-naive baseline's by at least this share.
+    ``elasticity_ci``: the median (over categories) 95% confidence half-width of an elasticity, relative to
+    the estimate, must be at most this (and every estimate negative), so the estimate is precise enough to
+    price on. ``silhouette``: the customer segments' silhouette score must be at least this.
+    """
+
+    wape_gain: float
+    elasticity_ci: float
+    silhouette: float
+
+
+# ``full``: the acceptance bars at scale 1 (the models measured 0.31, 0.08, 0.20 there; with shuffled inputs
+# or a wrong target 0.05, 3.1, -0.01). ``small``: a world at scale 0.02 holds a few hundred order lines
+# per category, too few for tight estimates; these bars still fail a model fed shuffled features or prices.
+ML_BARS = {
+    "full": MlBars(wape_gain=0.20, elasticity_ci=0.15, silhouette=0.10),
+    "small": MlBars(wape_gain=0.12, elasticity_ci=1.0, silhouette=0.07),
+}
+SMALL_WORLD_SCALE = 0.5
+
+
 class SettingsError(ValueError):
     """A setting has a value the platform cannot use; the message names the variable and the fix."""
 
@@ -57,6 +82,15 @@ class Settings:
                                                       over ``FUTUREMART_PII_KEY``. With neither, a fixed
                                                       development key is used and a warning logged: tokens
                                                       are then guessable, never run production that way
+    ``FUTUREMART_ML_BARS``       ``auto``             quality bars of the model checks: ``full`` (the
+                                                      acceptance bars), ``small`` (looser, for worlds too
+                                                      small to estimate much) or ``auto`` (``small``
+                                                      below scale 0.5, else ``full``); see ``MlBars``
+    ``FUTUREMART_ML_MAX_PRICE``  ``0.15``             pricing guard-rail: largest relative move from
+    ``_CHANGE``                                       the current price
+    ``FUTUREMART_ML_MIN_MARGIN`` ``0.10``             pricing guard-rail: price >= unit cost × (1 + this)
+    ``FUTUREMART_ML_COMPETITOR`` ``0.10``             pricing guard-rail: price <= competitor price ×
+    ``_CAP``                                          (1 + this)
     ============================ ==================== ===================================================
     """
 
@@ -72,6 +106,10 @@ class Settings:
     # The key itself never appears in repr() or describe(): logs and Dagster metadata show only its source.
     pii_key: str | None = field(default=None, repr=False)
     pii_key_file: Path | None = None
+    ml_bars_level: str = "auto"
+    ml_max_price_change: float = 0.15
+    ml_min_margin: float = 0.10
+    ml_competitor_cap: float = 0.10
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -94,6 +132,14 @@ class Settings:
             raise SettingsError(f"FUTUREMART_LANDING_THREADS must be at least 1, got {self.landing_threads}.")
         if self.pii_key is not None and len(self.pii_key) < MIN_PII_KEY_CHARS:
             raise SettingsError(f"FUTUREMART_PII_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
+        if self.ml_bars_level not in ML_BARS and self.ml_bars_level != "auto":
+            raise SettingsError(f"FUTUREMART_ML_BARS must be auto, full or small, got {self.ml_bars_level!r}.")
+        if not 0 < self.ml_max_price_change < 1:
+            raise SettingsError(
+                f"FUTUREMART_ML_MAX_PRICE_CHANGE must be between 0 and 1, got {self.ml_max_price_change}."
+            )
+        if self.ml_min_margin < 0 or self.ml_competitor_cap < 0:
+            raise SettingsError("FUTUREMART_ML_MIN_MARGIN and FUTUREMART_ML_COMPETITOR_CAP must not be negative.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.pii_key_file is not None:
             object.__setattr__(self, "pii_key_file", _absolute(Path(self.pii_key_file)))
@@ -123,6 +169,19 @@ class Settings:
     def published_dir(self) -> Path:
         """Read-only copies for readers (``analyst.duckdb``), swapped in atomically after a good build."""
         return self.home / "published"
+
+    @property
+    def models_dir(self) -> Path:
+        """Trained model artifacts: ``<home>/models/<model>/<version>/`` (joblib file + metadata JSON)."""
+        return self.home / "models"
+
+    @property
+    def ml_bars(self) -> MlBars:
+        """The bars the model checks hold the metrics to (``FUTUREMART_ML_BARS``)."""
+        level = self.ml_bars_level
+        if level == "auto":
+            level = "small" if self.scale_factor < SMALL_WORLD_SCALE else "full"
+        return ML_BARS[level]
 
     @property
     def last_partition_date(self) -> dt.date:
@@ -199,6 +258,15 @@ class Settings:
             values["pii_key"] = key
         if key_file := env.get("FUTUREMART_PII_KEY_FILE"):
             values["pii_key_file"] = Path(key_file)
+        if bars := env.get("FUTUREMART_ML_BARS"):
+            values["ml_bars_level"] = bars.strip().lower()
+        for name, attr in (
+            ("FUTUREMART_ML_MAX_PRICE_CHANGE", "ml_max_price_change"),
+            ("FUTUREMART_ML_MIN_MARGIN", "ml_min_margin"),
+            ("FUTUREMART_ML_COMPETITOR_CAP", "ml_competitor_cap"),
+        ):
+            if raw := env.get(name):
+                values[attr] = _parse(float, name, raw, "a share such as 0.15")
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:

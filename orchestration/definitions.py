@@ -12,6 +12,7 @@ from orchestration.defs.automation import daily_refresh, daily_refresh_schedule,
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
+from orchestration.defs.ml import ml_assets, ml_checks
 from orchestration.defs.publish import published_assets
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reports import report_assets, reports_index
@@ -40,8 +41,9 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *published_assets,
             *report_assets,
             reports_index,
+            *ml_assets,
         ],
-        asset_checks=gx_checks,
+        asset_checks=[*gx_checks, *ml_checks],
         jobs=[materialize_everything, daily_refresh],
         schedules=[daily_refresh_schedule],
         sensors=[landed_file_sensor],

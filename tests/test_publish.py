@@ -52,7 +52,7 @@ def test_the_copy_holds_exactly_the_analyst_tables_with_the_warehouse_rows(built
         assert mart_checksums(con) == marts
         schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where not internal").fetchall()}
         views = con.execute("select count(*) from duckdb_views() where not internal").fetchone()[0]
-    assert schemas - {"main"} == {"marts", "reference", "governance"}
+    assert schemas - {"main"} == {"marts", "reference", "ml", "governance"}
     assert not schemas & PERSONAL_DATA_SCHEMAS and views == 0
     # The asset reports what it published.
     event = next(

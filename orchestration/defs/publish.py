@@ -8,6 +8,7 @@ from futuremart.privacy import LeakScan
 from futuremart.publish import ROLE_COPIES, LeakFound, RoleCopy, publish_role
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
+from orchestration.defs.ml import ml_assets
 from orchestration.resources import FutureMartResource
 
 LEAK_CHECK = "no_clear_pii"
@@ -57,7 +58,11 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
         kinds={"duckdb", "python"},
         # Downstream of every dbt model: a failed `dbt build` (a model or an error-severity test) or a failed
         # blocking check upstream skips this step, so the previous copy stays published.
-        deps=[*(k for definition in dbt_asset_definitions for k in definition.keys), data_quality_scores.key],
+        deps=[
+            *(k for definition in dbt_asset_definitions for k in definition.keys),
+            data_quality_scores.key,
+            *(asset.key for asset in ml_assets),  # the ml schema is published too
+        ],
         # It attaches the warehouse read-only, which a writer in another process would block (and vice versa).
         pool="duckdb_writer",
         check_specs=checks,

@@ -1,0 +1,86 @@
+"""Benchmark of the three models on an existing warehouse (build one first: ``futuremart run``), graded against
+the planted truth.
+
+Records figures (never asserts): wall time of training and scoring each model the way the assets do
+(features read from the marts, fit, predictions written to the ``ml`` schema, artifact registered), the
+demand forecast's WAPE against seasonal-naive, each category's elasticity error against
+``truth/category_params.csv`` and the segments' adjusted Rand index against ``truth/customer_personas.csv``.
+Targets (issue 8, at scale 1): WAPE >= 20% better than the baseline, every elasticity within 15%, ARI >= 0.7,
+all three <= 60 s together on 2 cores. Run: ``FUTUREMART_HOME=... python -m benchmarks.ml``; results are
+appended to ``$FUTUREMART_HOME/bench/ml.json`` and printed. It writes the ``ml`` schema of that warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+
+import duckdb
+import pandas as pd
+import typer
+from sklearn.metrics import adjusted_rand_score
+
+from futuremart.settings import Settings
+from ml import train
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main() -> None:
+    settings = Settings.from_env()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("set threads = 2")
+        t0 = time.perf_counter()
+        forecast = train.run_demand_forecast(con, settings)
+        seconds["demand_forecast"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        elasticity_metrics, elasticities = train.run_price_elasticity(con, settings)
+        seconds["price_elasticity"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pricing = train.run_price_recommendations(con, settings)
+        seconds["price_recommendations"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        segmentation = train.run_customer_segmentation(con, settings)
+        seconds["customer_segmentation"] = time.perf_counter() - t0
+        segments = con.execute("select customer_id, segment_id from ml.customer_segments").df()
+    total = time.perf_counter() - started
+
+    # Grading against the planted truth happens here only, never in the ml package.
+    planted = pd.read_csv(settings.truth_dir / "category_params.csv").set_index("category_id")["elasticity"]
+    estimated = elasticities.set_index("category_id")["elasticity"]
+    errors = (estimated / planted - 1).abs().round(4)
+    personas = pd.read_csv(settings.truth_dir / "customer_personas.csv").set_index("customer_id")["persona"]
+    ari = adjusted_rand_score(personas.reindex(segments["customer_id"]), segments["segment_id"])
+    figures = {
+        "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale_factor": settings.scale_factor,
+        "cpus": os.cpu_count(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "seconds_total": round(total, 1),
+        "seconds": {k: round(v, 1) for k, v in seconds.items()},
+        "forecast": forecast,
+        "wape_improvement_vs_seasonal_naive": forecast["wape_gain"],
+        "elasticity": {c: {"estimate": float(estimated[c]), "planted": float(planted[c])} for c in planted.index},
+        "elasticity_relative_error": errors.to_dict(),
+        "elasticity_max_relative_error": float(errors.max()),
+        "elasticity_metrics": elasticity_metrics,
+        "pricing": pricing,
+        "segmentation": segmentation,
+        "segmentation_ari_vs_personas": round(float(ari), 4),
+        "targets": {"seconds_total": 60, "wape_improvement": 0.20, "elasticity_error": 0.15, "ari": 0.70},
+    }
+    out = settings.home / "bench" / "ml.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history = json.loads(out.read_text()) if out.exists() else []
+    out.write_text(json.dumps([*history, figures], indent=2) + "\n")
+    typer.echo(json.dumps(figures, indent=2))
+    typer.echo(f"appended to {out}")
+
+
+if __name__ == "__main__":
+    app()

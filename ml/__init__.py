@@ -1,0 +1,4 @@
+"""Machine learning on the warehouse marts: demand forecast, pricing and customer segmentation.
+
+Plain functions, no Dagster: ``orchestration/defs/ml.py`` wraps them as assets and checks.
+"""
