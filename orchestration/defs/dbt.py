@@ -13,8 +13,10 @@ them, without a cycle between definitions:
 """
 
 import json
+import os
+import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,33 @@ def dbt_cli_resource() -> DbtCliResource:
 
 
 INCREMENTAL = "config.materialized:incremental"
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource, args: list[str]
+) -> Iterator[Any]:
+    """Run one dbt invocation against the run's warehouse and stream its results as Dagster events.
+
+    dagster-dbt seeds each invocation with the project's ``target/partial_parse.msgpack``, but dbt discards
+    it when the profile differs, and the warehouse path is part of the profile (``make manifest`` parses
+    against a throwaway file). Handing the invocation's own parse back lets the run's next invocations, and
+    the next runs on the same warehouse, skip a full parse (seconds each). Replaced atomically, since
+    another run may be copying it.
+    """
+    # Every invocation of a run gets the run's days, used only by the incremental facts: dbt also re-parses
+    # the whole project when the vars differ from the previous parse.
+    if window := run_window(context.run.tags):
+        args = [*args, "--vars", json.dumps({"min_date": window[0].isoformat(), "max_date": window[1].isoformat()})]
+    with scoped_environ(futuremart.settings.dbt_env()):
+        invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    parsed = invocation.target_path / PARTIAL_PARSE
+    if parsed.exists():
+        shared = dbt_project.project_dir / "target" / PARTIAL_PARSE
+        staged = shared.with_name(f"{PARTIAL_PARSE}.{context.run_id}")
+        shutil.copyfile(parsed, staged)
+        os.replace(staged, shared)
 
 
 @dbt_assets(
@@ -67,9 +96,7 @@ INCREMENTAL = "config.materialized:incremental"
 )
 def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
     """``dbt build`` of the seeds and models upstream of the daily facts, with their tests."""
-    with scoped_environ(futuremart.settings.dbt_env()):
-        invocation = dbt.cli(["build"], context=context)
-    yield from invocation.stream()
+    yield from build(context, dbt, futuremart, ["build"])
 
 
 @dbt_assets(
@@ -83,13 +110,9 @@ def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
 def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
     """``dbt build`` of the incremental facts for the run's days (``--vars min_date/max_date``); a run
     without partitions rebuilds the last days already built and anything newer (see incremental_window)."""
-    args = ["build"]
     if window := run_window(context.run.tags):
-        args += ["--vars", json.dumps({"min_date": window[0].isoformat(), "max_date": window[1].isoformat()})]
         context.log.info(f"rebuilding days {window[0]}..{window[1]}")
-    with scoped_environ(futuremart.settings.dbt_env()):
-        invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
+    yield from build(context, dbt, futuremart, ["build"])
 
 
 @dbt_assets(
@@ -103,9 +126,7 @@ def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliRes
 )
 def futuremart_dbt_after_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
     """``dbt build`` of the models downstream of the daily facts, with their tests."""
-    with scoped_environ(futuremart.settings.dbt_env()):
-        invocation = dbt.cli(["build"], context=context)
-    yield from invocation.stream()
+    yield from build(context, dbt, futuremart, ["build"])
 
 
 dbt_asset_definitions = [futuremart_dbt_models, futuremart_dbt_daily_facts, futuremart_dbt_after_facts]
