@@ -258,6 +258,18 @@ class Clickstream:
         hour = np.searchsorted(HOUR_CDF, rng.random(n), side="right")  # Generator.choice(24, p=HOUR_WEIGHTS)
         start = day.to_datetime64() + (hour * 3600 + rng.integers(0, 3600, n)).astype("timedelta64[s]")
         start[:n_buy] = orders.ordered_at - duration[:n_buy].astype("timedelta64[s]")
+        # A session lands in its day's file: one that would have begun before midnight (an order just after
+        # it) has its gaps squeezed into the time since midnight, so no event precedes its day (nor the world).
+        midnight = day.to_datetime64().astype("datetime64[s]")
+        early = np.flatnonzero(start[:n_buy] < midnight)
+        if len(early):
+            since = (orders.ordered_at[early] - midnight).astype("timedelta64[s]").astype(np.int64)
+            squeeze = np.isin(session_of, early)
+            owner = session_of[squeeze]
+            lookup = np.zeros(n, dtype=np.int64)
+            lookup[early] = since
+            offset[squeeze] = offset[squeeze] * lookup[owner] // np.maximum(duration[owner], 1)
+            start[early] = midnight
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
