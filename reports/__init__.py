@@ -4,7 +4,14 @@ Each module declares a :class:`reports.render.ReportSpec`; :data:`REPORTS` lists
 index page. The Dagster assets (orchestration/defs/reports.py) and the tests use this list.
 """
 
-from reports import customers, inventory, marketing, quality, sales
+from reports import customers, inventory, marketing, models, quality, sales
 from reports.render import ReportSpec
 
-REPORTS: tuple[ReportSpec, ...] = (sales.SPEC, inventory.SPEC, customers.SPEC, marketing.SPEC, quality.SPEC)
+REPORTS: tuple[ReportSpec, ...] = (
+    sales.SPEC,
+    inventory.SPEC,
+    customers.SPEC,
+    marketing.SPEC,
+    models.SPEC,
+    quality.SPEC,
+)

@@ -27,9 +27,9 @@ from plotly.offline import get_plotlyjs
 from futuremart.settings import Settings
 
 Unit = Literal["usd", "count", "pct", "hours", "number"]
-# Schemas a report may read: the analyst-facing layers. raw, quarantine, staging and intermediate hold
-# personal data in clear and never feed a page.
-READABLE_SCHEMAS = frozenset({"marts", "governance"})
+# Schemas a report may read: the analyst-facing layers (ml holds predictions keyed by customer and product
+# ids, no personal data). raw, quarantine, staging and intermediate hold personal data and never feed a page.
+READABLE_SCHEMAS = frozenset({"marts", "governance", "ml"})
 INDEX_PAGE = "index.html"
 DATA_DOCS_PAGE = "data_docs/index.html"
 

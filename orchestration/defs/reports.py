@@ -11,14 +11,24 @@ from orchestration.resources import FutureMartResource
 from reports import REPORTS
 from reports.render import ReportSpec, build_index, build_report
 
-# Tables not produced by an asset of their own: dbt's on-run-end hook appends every test result to
-# governance.dbt_test_results; the quality scores asset reads them after every dbt step, so wait for it.
-TABLE_ASSETS = {"governance.dbt_test_results": data_quality_scores.key}
+# Tables not produced by an asset of their own name: dbt's on-run-end hook appends every test result to
+# governance.dbt_test_results (the quality scores asset reads them after every dbt step, so wait for it);
+# each training asset writes its model's side tables and a row of ml.model_registry.
+_FORECAST, _ELASTICITY, _SEGMENTS = (
+    dg.AssetKey(["ml", n]) for n in ("demand_forecast", "price_elasticity", "customer_segments")
+)
+TABLE_ASSETS: dict[str, tuple[dg.AssetKey, ...]] = {
+    "governance.dbt_test_results": (data_quality_scores.key,),
+    "ml.model_registry": (_FORECAST, _ELASTICITY, _SEGMENTS),
+    "ml.demand_backtest": (_FORECAST,),
+    "ml.price_impact_by_category": (dg.AssetKey(["ml", "price_recommendations"]),),
+    "ml.segment_profiles": (_SEGMENTS,),
+}
 
 
-def table_asset_key(table: str) -> dg.AssetKey:
-    """The asset that writes ``schema.table`` (dbt models and Python assets are keyed ``schema/table``)."""
-    return TABLE_ASSETS.get(table, dg.AssetKey(table.split(".")))
+def table_asset_keys(table: str) -> tuple[dg.AssetKey, ...]:
+    """The assets that write ``schema.table`` (dbt models and Python assets are keyed ``schema/table``)."""
+    return TABLE_ASSETS.get(table, (dg.AssetKey(table.split(".")),))
 
 
 def report_asset(spec: ReportSpec) -> dg.AssetsDefinition:
@@ -27,7 +37,7 @@ def report_asset(spec: ReportSpec) -> dg.AssetsDefinition:
         group_name="reports",
         owners=[spec.owner],
         kinds={"html", "plotly"},
-        deps=sorted({table_asset_key(table) for table in spec.reads}, key=lambda k: k.to_user_string()),
+        deps=sorted({k for table in spec.reads for k in table_asset_keys(table)}, key=lambda k: k.to_user_string()),
         # Opens the warehouse read-only: a writer in another run must not hold it meanwhile (DuckDB).
         pool="duckdb_writer",
         description=f"{spec.title} report, reports/{spec.filename}: {spec.summary}",
