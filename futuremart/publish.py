@@ -37,6 +37,7 @@ from pathlib import Path
 
 import duckdb
 
+from futuremart.audit import record_audit_at, utcnow
 from futuremart.privacy import VAULT_SCHEMA, LeakScan, scan_for_clear_pii
 
 ANALYST_COPY = "analyst.duckdb"
@@ -188,14 +189,20 @@ def publish_role(
     *,
     tag: str,
     before_verify: Callable[[Path], None] | None = None,
+    run_id: str | None = None,
+    actor: str = "publisher",
 ) -> RolePublishResult:
     """Publish ``role``'s copy (:data:`ROLE_COPIES`) to ``published_dir/<role>.duckdb``.
 
     A copy without personal data is scanned for leaks (against the warehouse's vault too) after it verifies
     and before it replaces the previous one; a hit raises :class:`LeakFound` and the previous copy stays.
+    Every attempt, published or not, is recorded in ``governance.audit_log`` (``run_id`` and ``actor`` say
+    who published).
     """
     spec = ROLE_COPIES[role]
     scans: list[LeakScan] = []
+    started = utcnow()
+    subject = f"published/{spec.file_name}"
 
     def scan(staged: Path) -> None:
         result = scan_for_clear_pii(staged, vault_path=warehouse_path)
@@ -207,18 +214,46 @@ def publish_role(
                 result,
             )
 
-    published = publish_tables(
-        warehouse_path,
-        Path(published_dir) / spec.file_name,
-        schemas=spec.schemas,
-        tables=spec.tables,
-        optional_schemas=spec.optional_schemas,
-        tag=tag,
-        allow_personal_data=spec.personal_data,
-        before_verify=before_verify,
-        before_replace=None if spec.personal_data else scan,
+    try:
+        published = publish_tables(
+            warehouse_path,
+            Path(published_dir) / spec.file_name,
+            schemas=spec.schemas,
+            tables=spec.tables,
+            optional_schemas=spec.optional_schemas,
+            tag=tag,
+            allow_personal_data=spec.personal_data,
+            before_verify=before_verify,
+            before_replace=None if spec.personal_data else scan,
+        )
+    except PublishError as err:
+        # The message names tables and masked examples only, never a value.
+        record_audit_at(
+            Path(warehouse_path),
+            "publish",
+            subject,
+            actor=actor,
+            run_id=run_id,
+            started_at=started,
+            status="leak_found" if isinstance(err, LeakFound) else "failed",
+            details={"error": str(err)[:1000]},
+        )
+        raise
+    result = RolePublishResult(role, published, scans[0] if scans else None)
+    details: dict[str, object] = {"tables": len(published.tables), "rows": published.rows, "bytes": published.bytes}
+    if result.scan is not None:
+        details.update(values_scanned=result.scan.values_scanned, leak_hits=result.scan.hit_count)
+    record_audit_at(
+        Path(warehouse_path),
+        "publish",
+        subject,
+        actor=actor,
+        run_id=run_id,
+        status="success",
+        started_at=started,
+        details=details,
     )
-    return RolePublishResult(role, published, scans[0] if scans else None)
+    return result
 
 
 def publish_tables(

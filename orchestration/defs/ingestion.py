@@ -142,7 +142,8 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 RECONCILES_CHECK,
                 asset=raw_key(contract),
                 blocking=True,
-                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined.",
+                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined + rows of "
+                "erased customers dropped (governance.erasure_register).",
             ),
         ],
     )
@@ -157,7 +158,7 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         for f in result.files:
             statuses[f.status] = statuses.get(f.status, 0) + 1
         loaded = [f for f in result.files if f.status == "loaded"]
-        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined]
+        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
         for rejected in result.rejected:
             context.log.warning(rejected.message)
         yield dg.MaterializeResult(
@@ -168,6 +169,7 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 "rows_in": sum(f.rows_in for f in loaded),
                 "rows_loaded": result.total("rows_loaded"),
                 "rows_quarantined": result.total("rows_quarantined"),
+                "rows_erased": result.total("rows_erased"),
                 "dagster/row_count": total_rows,
                 "reconciled": not unreconciled,
                 "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",

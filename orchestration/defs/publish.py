@@ -70,7 +70,14 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
     def _publish(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> Iterator:
         settings = futuremart.settings
         try:
-            result = publish_role(settings.warehouse_path, settings.published_dir, spec.role, tag=context.run_id)
+            result = publish_role(
+                settings.warehouse_path,
+                settings.published_dir,
+                spec.role,
+                tag=context.run_id,
+                run_id=context.run_id,
+                actor="dagster",
+            )
         except LeakFound as leak:
             # Report the failed check before failing the step: the previous copy was kept.
             yield dg.AssetCheckResult(
