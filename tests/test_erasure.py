@@ -23,6 +23,7 @@ from ingestion.contracts import get_contract
 from ingestion.raw_loader import landed_files
 from ingestion.readers import read_extract
 from orchestration.definitions import build_definitions
+from orchestration.defs.audit import audit_successful_runs
 from orchestration.resources import FutureMartResource
 from tests.conftest import materialize
 
@@ -147,9 +148,11 @@ def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, mon
     assert "raw.shop_orders" in cli.output and "published/analyst.duckdb" in cli.output
 
     # 2. The Dagster job erases the second, with its request as run config.
-    defs = build_definitions(FutureMartResource(home=str(erased_home)))
+    resource = FutureMartResource(home=str(erased_home))
+    defs = build_definitions(resource)
+    instance = dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("erase_customers").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         run_config={
             "ops": {
                 "erase_customers": {
@@ -159,6 +162,17 @@ def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, mon
         },
     )
     assert job.success
+    # The daemon's run status sensor records the run in the audit log (evaluated here as the daemon would).
+    success = next(e for e in job.all_events if e.event_type_value == "PIPELINE_SUCCESS")
+    audit_successful_runs(
+        dg.build_run_status_sensor_context(
+            sensor_name="audit_successful_runs",
+            dagster_event=success,
+            dagster_instance=instance,
+            dagster_run=job.dagster_run,
+            resources={"futuremart": resource},
+        )
+    )
 
     # In place: gone from every table of the warehouse and every published file, financial facts kept.
     assert everywhere(settings, needles) == {}
@@ -212,6 +226,12 @@ def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, mon
         assert con.execute("select sum(order_total) from marts.fct_orders").fetchone()[0] == revenue_before
         assert con.execute(f"select count(*) from {PROOFS_TABLE} where rows_affected > 0").fetchone()[0] > 10
         events = dict(con.execute("select event_type, count(*) from governance.audit_log group by 1").fetchall())
+        run = con.execute(
+            "select subject, status, started_at <= ended_at, details->>'steps_succeeded' from governance.audit_log "
+            "where event_type = 'run' and run_id = ?",
+            [job.run_id],
+        ).fetchall()
+    assert run == [("erase_customers", "success", True, "1")]
     assert events["erasure"] == 2 and events["load"] >= 32 and events["publish"] >= 8
 
 
