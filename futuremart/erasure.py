@@ -53,6 +53,7 @@ import pyarrow.compute as pc
 from futuremart.audit import record_audit
 from futuremart.privacy import FREE_TEXT_CLASS, TOKENIZED_CLASSES, VAULT_SCHEMA
 from futuremart.settings import DBT_PROJECT_DIR, Settings
+from futuremart.vault import Vault, attach_vault, vault_tables
 
 log = logging.getLogger(__name__)
 
@@ -243,11 +244,16 @@ def erase_customers(
         ensure_schemas(con)  # a warehouse loaded before the register gets load_audit.rows_erased for dbt
         ensure_register(con)
         _check_known(con, ids)
+        attach_vault(con, Vault.from_settings(settings))
+        contracts = _contracts()
+        _collect_tokens(con, ids, contracts)
+        # The vault first: if the warehouse step then fails, a rerun collects the same tokens from raw.
+        _erase_vault(con, proof)
         con.execute("begin transaction")
         try:
             register = _register(con, ids, proof, requested_by, reason)
-            tokens = _erase_sources(con, ids, register, proof)
-            _erase_derived(con, register, tokens, proof)
+            _erase_sources(con, register, contracts, proof)
+            _erase_derived(con, proof)
             _record_proof(con, proof)
             con.execute("commit")
         except Exception:
@@ -283,12 +289,13 @@ def erase_customers(
                 tag=proof.erasure_id,
                 run_id=run_id,
                 actor=requested_by,
+                vault=Vault.from_settings(settings),
             )
-            _append_proof(
-                settings,
-                proof,
-                TouchedTable(f"published/{published.published.path.name}", "republished", published.published.rows),
-            )
+            for copy in (published.published, published.vault_copy):
+                if copy is not None:
+                    _append_proof(
+                        settings, proof, TouchedTable(f"published/{copy.path.name}", "republished", copy.rows)
+                    )
     log.info(
         "erasure %s: %d customer(s), %d rows in %d tables", proof.erasure_id, len(ids), proof.rows, len(proof.touched)
     )
@@ -356,18 +363,90 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[st
     )
 
 
-def _erase_sources(
-    con: duckdb.DuckDBPyConnection, ids: list[str], register: dict[str, str], proof: ErasureProof
-) -> set[str]:
-    """Raw, quarantine and vault; returns every token the customers carried (exclusive or shared)."""
-    contracts = _contracts()
-    con.execute("create or replace temp table erasure_ids as select unnest(?) as customer_id", [ids])
+def _collect_tokens(con: duckdb.DuckDBPyConnection, ids: list[str], contracts: dict[str, object]) -> None:
+    """Temp tables, before anything changes: ``erasure_ids``; ``erasure_tokens``, every token the customers
+    carry in raw and quarantine (with the tokens of whole unreadable lines naming them); and
+    ``erasure_tokens_shared``, those of them that other rows carry too."""
+    con.execute("create or replace temp table erasure_ids as select unnest(?::varchar[]) as customer_id", [ids])
+    con.execute("create or replace temp table erasure_tokens (token varchar)")
+    con.execute("create or replace temp table erasure_tokens_shared (token varchar)")
+    con.execute("create or replace temp table erasure_record_tokens (token varchar)")
+    for _, table in _tables(con, "raw"):
+        contract = contracts.get(table)
+        columns = _columns(con, "raw", table)
+        column = subject_column(table, columns)
+        theirs = f'"{column}" in (select customer_id from erasure_ids)' if column else "false"
+        pii = {n: k for n, k in (contract.pii_columns.items() if contract else ()) if n in columns}
+        for name, pii_class in pii.items():
+            if pii_class in TOKENIZED_CLASSES:
+                con.execute(f'insert into erasure_tokens select distinct "{name}" from raw.{table} where {theirs}')
+    for _, table in _tables(con, "quarantine"):
+        column = SUBJECT_COLUMNS.get(table, "customer_id")
+        con.execute(
+            f"insert into erasure_tokens select distinct t.value from quarantine.{table} q, "
+            f"unnest(json_extract_string(q.record, '$.*')) as t(value) "
+            f"where json_extract_string(q.record, '$.{column}') in (select customer_id from erasure_ids)"
+        )
+        lines = _vault_lines_naming(con, table, ids)
+        if lines:
+            con.execute("insert into erasure_record_tokens select unnest(?::varchar[])", [lines])
+            con.execute("insert into erasure_tokens select unnest(?::varchar[])", [lines])
     con.execute(
-        "create or replace temp table erasure_refs as select unnest(?) as customer_id, unnest(?) as anonymous_ref",
+        "create or replace temp table erasure_tokens as select distinct token from erasure_tokens where token <> ''"
+    )
+    # Shared: the same token on a row of someone else (a common first name, an IP address of a household).
+    for _, table in _tables(con, "raw"):
+        contract = contracts.get(table)
+        if contract is None:
+            continue
+        columns = _columns(con, "raw", table)
+        column = subject_column(table, columns)
+        others = (
+            f'("{column}" is null or "{column}" not in (select customer_id from erasure_ids))' if column else "true"
+        )
+        for name, pii_class in contract.pii_columns.items():
+            if pii_class in TOKENIZED_CLASSES and name in columns:
+                con.execute(
+                    f'insert into erasure_tokens_shared select distinct "{name}" from raw.{table} '
+                    f'where "{name}" in (select token from erasure_tokens) and {others}'
+                )
+    for _, table in _tables(con, "quarantine"):
+        column = SUBJECT_COLUMNS.get(table, "customer_id")
+        con.execute(
+            f"insert into erasure_tokens_shared select distinct t.value from quarantine.{table} q, "
+            f"unnest(json_extract_string(q.record, '$.*')) as t(value) "
+            f"where t.value in (select token from erasure_tokens) and coalesce(json_extract_string(q.record, "
+            f"'$.{column}'), '') not in (select customer_id from erasure_ids)"
+        )
+
+
+def _erase_vault(con: duckdb.DuckDBPyConnection, proof: ErasureProof) -> None:
+    """Delete the clear values of the customers' exclusive tokens from the vault, in its own transaction
+    (DuckDB commits one database per transaction). Idempotent: a rerun finds them gone."""
+    con.execute("begin transaction")
+    try:
+        for table in vault_tables(con):
+            rows = con.execute(
+                f"delete from {VAULT_SCHEMA}.{table} where token in (select token from erasure_tokens) "
+                "and token not in (select token from erasure_tokens_shared)"
+            ).fetchone()[0]
+            if rows:
+                proof.touched.append(TouchedTable(f"{VAULT_SCHEMA}.{table}", "deleted", rows))
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _erase_sources(
+    con: duckdb.DuckDBPyConnection, register: dict[str, str], contracts: dict[str, object], proof: ErasureProof
+) -> None:
+    """Raw and quarantine: delete or de-identify the customers' rows (inside the caller's transaction)."""
+    con.execute(
+        "create or replace temp table erasure_refs as "
+        "select unnest(?::varchar[]) as customer_id, unnest(?::varchar[]) as anonymous_ref",
         [list(register), list(register.values())],
     )
-    con.execute("create or replace temp table erasure_tokens (token varchar)")
-    # 1. Collect their tokens from raw, then delete or de-identify their raw rows.
     for _, table in _tables(con, "raw"):
         contract = contracts.get(table)
         columns = _columns(con, "raw", table)
@@ -376,15 +455,10 @@ def _erase_sources(
             continue
         where = f'"{column}" in (select customer_id from erasure_ids)'
         pii = {n: k for n, k in (contract.pii_columns.items() if contract else ()) if n in columns}
-        for name, pii_class in pii.items():
-            if pii_class in TOKENIZED_CLASSES:
-                con.execute(f'insert into erasure_tokens select distinct "{name}" from raw.{table} where {where}')
         if table in KEEP_DEIDENTIFIED:
             required = {c.name for c in contract.columns if c.required} if contract else set()
             sets = [f'"{column}" = (select anonymous_ref from erasure_refs r where r.customer_id = "{column}")']
-            for name, pii_class in pii.items():
-                blank = _erased_value(pii_class, name in required)
-                sets.append(f'"{name}" = {blank}')
+            sets += [f'"{name}" = {_erased_value(pii_class, name in required)}' for name, pii_class in pii.items()]
             rows = con.execute(f"update raw.{table} set {', '.join(sets)} where {where}").fetchone()[0]
             action = "deidentified"
         else:
@@ -392,36 +466,16 @@ def _erase_sources(
             action = "deleted"
         if rows:
             proof.touched.append(TouchedTable(f"raw.{table}", action, rows))
-    # 2. Quarantine: rejected rows keep the original record as JSON; unreadable lines are vaulted whole.
+    # Quarantine keeps the original record as JSON; an unreadable line is quarantined as its vault token.
     for _, table in _tables(con, "quarantine"):
         column = SUBJECT_COLUMNS.get(table, "customer_id")
-        vault_lines = _vault_lines_naming(con, table, ids)
-        con.execute(
-            f"insert into erasure_tokens select distinct t.value from quarantine.{table} q, "
-            f"unnest(json_extract_string(q.record, '$.*')) as t(value) "
-            f"where json_extract_string(q.record, '$.{column}') in (select customer_id from erasure_ids)"
-        )
         rows = con.execute(
             f"delete from quarantine.{table} where json_extract_string(record, '$.{column}') in "
-            "(select customer_id from erasure_ids) or record in (select unnest(?))",
-            [[f"[record {token}]" for token in vault_lines]],
+            "(select customer_id from erasure_ids) "
+            "or record in (select '[record ' || token || ']' from erasure_record_tokens)"
         ).fetchone()[0]
-        if vault_lines:
-            con.execute("insert into erasure_tokens select unnest(?)", [vault_lines])
         if rows:
             proof.touched.append(TouchedTable(f"quarantine.{table}", "deleted", rows))
-    con.execute("delete from erasure_tokens where token is null or token = ''")
-    con.execute("create or replace temp table erasure_tokens as select distinct token from erasure_tokens")
-    # 3. Vault: only tokens nobody else carries (a shared first name or IP stays for the other person).
-    _still_used(con, contracts)
-    for _, table in _tables(con, VAULT_SCHEMA):
-        rows = con.execute(
-            f"delete from {VAULT_SCHEMA}.{table} where token in (select token from erasure_tokens) "
-            "and token not in (select token from erasure_tokens_shared)"
-        ).fetchone()[0]
-        if rows:
-            proof.touched.append(TouchedTable(f"{VAULT_SCHEMA}.{table}", "deleted", rows))
-    return {r[0] for r in con.execute("select token from erasure_tokens").fetchall()}
 
 
 def _erased_value(pii_class: str, required: bool) -> str:
@@ -434,38 +488,14 @@ def _erased_value(pii_class: str, required: bool) -> str:
 
 def _vault_lines_naming(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> list[str]:
     """Tokens of whole unreadable lines (vault class ``record``) that name one of ``ids``."""
-    if (VAULT_SCHEMA, table) not in set(_tables(con, VAULT_SCHEMA)):
+    if table not in vault_tables(con):
         return []
     lines = con.execute(f"select token, clear_value from {VAULT_SCHEMA}.{table} where pii_class = 'record'").fetchall()
     wanted = set(ids)
     return [token for token, text in lines if _fields(text) & wanted]
 
 
-def _still_used(con: duckdb.DuckDBPyConnection, contracts: dict[str, object]) -> None:
-    """``erasure_tokens_shared``: tokens of the erased still carried by other rows of raw or quarantine."""
-    con.execute("create or replace temp table erasure_tokens_shared (token varchar)")
-    for _, table in _tables(con, "raw"):
-        contract = contracts.get(table)
-        if contract is None:
-            continue
-        columns = _columns(con, "raw", table)
-        for name, pii_class in contract.pii_columns.items():
-            if pii_class in TOKENIZED_CLASSES and name in columns:
-                con.execute(
-                    f'insert into erasure_tokens_shared select distinct "{name}" from raw.{table} '
-                    f'where "{name}" in (select token from erasure_tokens)'
-                )
-    for _, table in _tables(con, "quarantine"):
-        con.execute(
-            f"insert into erasure_tokens_shared select distinct t.value from quarantine.{table} q, "
-            f"unnest(json_extract_string(q.record, '$.*')) as t(value) "
-            f"where t.value in (select token from erasure_tokens)"
-        )
-
-
-def _erase_derived(
-    con: duckdb.DuckDBPyConnection, register: dict[str, str], tokens: set[str], proof: ErasureProof
-) -> None:
+def _erase_derived(con: duckdb.DuckDBPyConnection, proof: ErasureProof) -> None:
     """Every table outside raw, quarantine and the vault: delete (``ml``) or de-identify their rows, and blank
     their tokens in every text column, so the warehouse is clean before (or without) a rebuild."""
     # Everywhere: their ids become their references, their exclusive tokens the marker. On their own rows

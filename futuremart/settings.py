@@ -57,6 +57,12 @@ class Settings:
                                                       over ``FUTUREMART_PII_KEY``. With neither, a fixed
                                                       development key is used and a warning logged: tokens
                                                       are then guessable, never run production that way
+    ``FUTUREMART_VAULT_KEY``     (unset)              encryption key of the pii vault file
+                                                      (``<home>/vault/pii.duckdb``, DuckDB AES encryption);
+                                                      at least 16 characters
+    ``FUTUREMART_VAULT_KEY_FILE`` (unset)             file holding that key; it wins over the variable.
+                                                      With neither, a public development key is used and
+                                                      a warning logged
     ============================ ==================== ===================================================
     """
 
@@ -72,6 +78,8 @@ class Settings:
     # The key itself never appears in repr() or describe(): logs and Dagster metadata show only its source.
     pii_key: str | None = field(default=None, repr=False)
     pii_key_file: Path | None = None
+    vault_key: str | None = field(default=None, repr=False)
+    vault_key_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -94,7 +102,11 @@ class Settings:
             raise SettingsError(f"FUTUREMART_LANDING_THREADS must be at least 1, got {self.landing_threads}.")
         if self.pii_key is not None and len(self.pii_key) < MIN_PII_KEY_CHARS:
             raise SettingsError(f"FUTUREMART_PII_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
+        if self.vault_key is not None and len(self.vault_key) < MIN_PII_KEY_CHARS:
+            raise SettingsError(f"FUTUREMART_VAULT_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
+        if self.vault_key_file is not None:
+            object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
         if self.pii_key_file is not None:
             object.__setattr__(self, "pii_key_file", _absolute(Path(self.pii_key_file)))
 
@@ -108,6 +120,11 @@ class Settings:
     def warehouse_path(self) -> Path:
         """The DuckDB warehouse file the pipeline builds."""
         return self.home / "warehouse" / "futuremart.duckdb"
+
+    @property
+    def vault_path(self) -> Path:
+        """The encrypted pii vault: clear values behind the tokens (``futuremart.vault``)."""
+        return self.home / "vault" / "pii.duckdb"
 
     @property
     def truth_dir(self) -> Path:
@@ -161,6 +178,25 @@ class Settings:
             return key.encode("utf-8")
         return self.pii_key.encode("utf-8") if self.pii_key is not None else None
 
+    def read_vault_key(self) -> str | None:
+        """The vault's encryption key, or ``None`` when none is configured (the caller then uses the
+        development key, loudly: see ``futuremart.vault``). A key file is read when asked."""
+        if self.vault_key_file is not None:
+            try:
+                key = self.vault_key_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise SettingsError(
+                    f"FUTUREMART_VAULT_KEY_FILE={self.vault_key_file} cannot be read ({err.strerror}): mount the "
+                    "secret there or unset the variable."
+                ) from None
+            if len(key) < MIN_PII_KEY_CHARS:
+                raise SettingsError(
+                    f"the key in FUTUREMART_VAULT_KEY_FILE={self.vault_key_file} is shorter than "
+                    f"{MIN_PII_KEY_CHARS} characters."
+                )
+            return key
+        return self.vault_key
+
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that ``dbt_project/profiles.yml`` reads."""
         return {
@@ -199,11 +235,15 @@ class Settings:
             values["pii_key"] = key
         if key_file := env.get("FUTUREMART_PII_KEY_FILE"):
             values["pii_key_file"] = Path(key_file)
+        if vault_key := env.get("FUTUREMART_VAULT_KEY"):
+            values["vault_key"] = vault_key
+        if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):
+            values["vault_key_file"] = Path(vault_key_file)
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:
         """Every setting and derived path, for logs and metadata."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "pii_key"}
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in ("pii_key", "vault_key")}
         out["pii_key_source"] = self.pii_key_source
         out.update(
             landing_dir=str(self.landing_dir),
@@ -211,6 +251,7 @@ class Settings:
             truth_dir=str(self.truth_dir),
             reports_dir=str(self.reports_dir),
             published_dir=str(self.published_dir),
+            vault_path=str(self.vault_path),
         )
         return out
 

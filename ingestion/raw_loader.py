@@ -37,6 +37,7 @@ from futuremart.privacy import (
     pseudonymize_table,
 )
 from futuremart.settings import Settings
+from futuremart.vault import Vault, attach_vault
 from ingestion.contracts import Column, EntityContract
 from ingestion.readers import LINE_COLUMN, read_extract
 
@@ -103,7 +104,9 @@ class EntityLoad:
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in ("raw", "quarantine", "governance", VAULT_SCHEMA):
+    # The vault is its own encrypted file (futuremart.vault), attached as catalog "pii"; only a loader given
+    # no vault (unit tests on an in-memory database) keeps it as a schema of the same database.
+    for schema in ("raw", "quarantine", "governance"):
         con.execute(f"create schema if not exists {schema}")
     con.execute(
         f"""
@@ -151,11 +154,12 @@ def load_entity(
     dates: tuple[dt.date, dt.date] | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
+    vault: Vault | None = None,
 ) -> EntityLoad:
     """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
     not loaded yet (see :func:`load_files`)."""
     paths = landed_files(contract, landing_dir, dates)
-    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict)
+    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict, vault)
 
 
 def is_personal(contract: EntityContract) -> bool:
@@ -171,6 +175,7 @@ def load_files(
     run_id: str | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
+    vault: Vault | None = None,
 ) -> EntityLoad:
     """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
 
@@ -179,9 +184,13 @@ def load_files(
     a :class:`SchemaContractError` naming every rejected file is raised; otherwise the caller reads
     :attr:`EntityLoad.rejected` (the pipeline reports them as a failed check and goes on).
     ``pseudonymizer`` holds the key of the tokens; by default the one the settings (the environment) configure.
+    ``vault`` is the encrypted vault file the clear values go to (the pipeline passes the settings' one); without
+    it they go to the schema ``pii`` of ``con`` itself.
     """
     if pseudonymizer is None and is_personal(contract):
         pseudonymizer = Pseudonymizer.from_settings(Settings.from_env())
+    if vault is not None and is_personal(contract):
+        attach_vault(con, vault)
     ensure_schemas(con)
     started = utcnow()
     result = EntityLoad(contract)
@@ -276,6 +285,18 @@ def _load_batch(
     files = [pending.file for pending in batch]
     load_id = str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    vaults = [pending.vault for pending in batch if pending.vault is not None]
+    separate_vault = _vault_attached(con)
+    if vaults and separate_vault:
+        # One database per transaction: the vault commits first. If raw then fails, nothing references the
+        # new tokens yet, and the rerun's insert skips the ones already vaulted.
+        con.execute("begin transaction")
+        try:
+            _vault(con, contract, pa.concat_tables(vaults), now)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     con.execute("begin transaction")
     try:
         _ensure_tables(con, contract, added)
@@ -329,8 +350,7 @@ def _load_batch(
             _audit(con, contract, outcome, pending.digest, run_id, load_id=load_id, loaded_at=now)
             outcomes.append(outcome)
         con.execute("drop table checked_extract")
-        vaults = [pending.vault for pending in batch if pending.vault is not None]
-        if vaults:
+        if vaults and not separate_vault:
             _vault(con, contract, pa.concat_tables(vaults), now)
         con.execute("commit")
     except Exception:
@@ -343,8 +363,10 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
     """Add the clear values behind new tokens to ``pii.<table>``; a token already vaulted for that column is
     kept as it is (its first file stays recorded)."""
     vault = f"{VAULT_SCHEMA}.{contract.raw_table}"
-    # Kept as its own table per raw table (not a column of raw) so that the vault can move to a separate,
-    # encrypted database file attached as catalog "pii" without renaming anything that reads it.
+    # Its own table per raw table (not a column of raw): the same name whether "pii" is the attached
+    # encrypted vault (catalog) or, without one, a schema of the loader's database.
+    if not _vault_attached(con):
+        con.execute(f"create schema if not exists {VAULT_SCHEMA}")
     con.execute(
         f"""create table if not exists {vault} (
             token varchar not null,
@@ -367,6 +389,12 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
         [now],
     )
     con.unregister("incoming_vault")
+
+
+def _vault_attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute("select count(*) from duckdb_databases() where database_name = ?", [VAULT_SCHEMA]).fetchone()[0]
+    )
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection, contract: EntityContract, added: tuple[str, ...]) -> None:

@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 from futuremart.cli import app
 from futuremart.erasure import PROOFS_TABLE, REGISTER_TABLE, ErasureError, erase_customers
 from futuremart.privacy import Pseudonymizer
+from futuremart.publish import ROLE_COPIES
 from futuremart.settings import Settings
+from futuremart.vault import Vault, attach_vault, connect_with_vault
 from ingestion.contracts import get_contract
 from ingestion.raw_loader import landed_files
 from ingestion.readers import read_extract
@@ -86,19 +88,25 @@ def identifiers_of(settings: Settings, con: duckdb.DuckDBPyConnection, customer_
     return found
 
 
-def find_anywhere(path: Path, needles: dict[str, str]) -> dict[str, int]:
-    """Rows per ``schema.table.column`` of the DuckDB file ``path`` whose text contains any needle (as a
-    substring: a JSON record, a message or a free text holding the value counts too)."""
+def find_anywhere(path: Path, needles: dict[str, str], key: str | None = None) -> dict[str, int]:
+    """Rows per ``schema.table.column`` of the DuckDB file ``path`` (encrypted with ``key`` if given) whose
+    text contains any needle (as a substring: a JSON record, a message or a free text holding it counts too)."""
     pattern = "|".join(re.sub(r"([^A-Za-z0-9])", r"\\\1", v) for v in needles.values())
     hits: dict[str, int] = {}
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect() as con:
+        if key:
+            attach_vault(con, Vault(path, key), read_only=True, alias="f")
+        else:
+            con.execute(f"attach '{path}' as f (read_only)")
         columns = con.execute(
-            "select schema_name, table_name, column_name from duckdb_columns() "
-            "where data_type in ('VARCHAR', 'JSON') and not internal"
+            # Base tables: views over them (staging) hold nothing of their own.
+            "select c.schema_name, c.table_name, c.column_name from duckdb_columns() c "
+            "join duckdb_tables() t using (database_name, schema_name, table_name) "
+            "where c.database_name = 'f' and c.data_type in ('VARCHAR', 'JSON') and not c.internal"
         ).fetchall()
         for schema, table, column in columns:
             n = con.execute(
-                f'select count(*) from "{schema}"."{table}" where regexp_matches("{column}"::varchar, ?)', [pattern]
+                f'select count(*) from f."{schema}"."{table}" where regexp_matches("{column}"::varchar, ?)', [pattern]
             ).fetchone()[0]
             if n:
                 hits[f"{schema}.{table}.{column}"] = n
@@ -106,11 +114,14 @@ def find_anywhere(path: Path, needles: dict[str, str]) -> dict[str, int]:
 
 
 def everywhere(settings: Settings, needles: dict[str, str]) -> dict[str, int]:
-    """Hits in the warehouse and in every published file, except in the erasure register."""
-    files = [settings.warehouse_path, *sorted(settings.published_dir.glob("*.duckdb"))]
+    """Hits in the warehouse, the vault and every published file, except in the erasure register."""
+    key = Vault.from_settings(settings).key
+    files = [settings.warehouse_path, settings.vault_path, *sorted(settings.published_dir.glob("*.duckdb"))]
+    assert len(files) == 2 + len(ROLE_COPIES) + 1  # every role's file and the steward's copy of the vault
     hits = {}
     for path in files:
-        for name, n in find_anywhere(path, needles).items():
+        encrypted = path == settings.vault_path or path.name.endswith("_vault.duckdb")
+        for name, n in find_anywhere(path, needles, key if encrypted else None).items():
             if name != f"{REGISTER_TABLE}.customer_id":
                 hits[f"{path.name}:{name}"] = n
     return hits
@@ -119,14 +130,14 @@ def everywhere(settings: Settings, needles: dict[str, str]) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def erased_home(built, tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("erased_home")
-    for folder in ("warehouse", "landing", "truth", "published"):
+    for folder in ("warehouse", "vault", "landing", "truth", "published"):
         shutil.copytree(built.settings.home / folder, home / folder)
     return home
 
 
 def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, monkeypatch):
     settings = built.settings.with_overrides(home=erased_home)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect_with_vault(settings) as con:
         first, second = pick_customers(con, 2)
         needles = {**identifiers_of(settings, con, first), **identifiers_of(settings, con, second)}
         orders_before = dict(
@@ -155,7 +166,7 @@ def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, mon
         instance=instance,
         run_config={
             "ops": {
-                "erase_customers": {
+                "apply_erasure_request": {
                     "config": {"customer_ids": [second], "requested_by": "steward: ticket 2", "rebuild": False}
                 }
             }
@@ -204,7 +215,7 @@ def test_erase_then_rebuild_from_landing_leaves_no_trace(built, erased_home, mon
             "select view_name from duckdb_views() where schema_name = 'governance' and not internal"
         ).fetchall():
             con.execute(f"drop view governance.{view}")
-    for path in settings.published_dir.glob("*.duckdb"):
+    for path in [settings.vault_path, *settings.published_dir.glob("*.duckdb")]:
         path.unlink()
     rebuilt = materialize(erased_home, seed=settings.seed, scale=settings.scale_factor)
     assert rebuilt.result.success

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from futuremart.vault import Vault
 from ingestion.contracts import EntityContract, load_contracts
 from ingestion.landing import land_world
 from ingestion.raw_loader import load_entity
@@ -152,7 +153,15 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         check_calendar(settings)
         dates = partition_dates(context) if contract.partitioned else None
         with futuremart.warehouse() as con:
-            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id, dates=dates, strict=False)
+            result = load_entity(
+                con,
+                contract,
+                settings.landing_dir,
+                run_id=context.run_id,
+                dates=dates,
+                strict=False,
+                vault=Vault.from_settings(settings),
+            )
             total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
         statuses: dict[str, int] = {}
         for f in result.files:

@@ -4,7 +4,7 @@ An op job, not an asset: an erasure acts on the data a request names, it produce
 it from the UI's launchpad or ``dagster job execute -j erase_customers -c request.yaml`` with::
 
     ops:
-      erase_customers:
+      apply_erasure_request:
         config: {customer_ids: [C0000181], requested_by: "steward: ticket 123", reason: "GDPR art. 17"}
 """
 
@@ -25,7 +25,7 @@ class ErasureRequest(dg.Config):
 
 
 # The op writes the warehouse (and dbt does when rebuilding): it shares the single-writer pool with the loads.
-@dg.op(name="erase_customers", pool="duckdb_writer", tags={"kind": "duckdb"})
+@dg.op(name="apply_erasure_request", pool="duckdb_writer", tags={"kind": "duckdb"})
 def erase_customers_op(context: dg.OpExecutionContext, config: ErasureRequest, futuremart: FutureMartResource):
     """Erase the request's customers everywhere and record the proof."""
     proof = erase_customers(
@@ -57,7 +57,7 @@ def erase_customers_op(context: dg.OpExecutionContext, config: ErasureRequest, f
 
 @dg.job(
     name="erase_customers",
-    description="GDPR/CCPA erasure of the customers in the run config (ops.erase_customers.config.customer_ids): "
+    description="GDPR/CCPA erasure of the customers in the run config (ops.apply_erasure_request.config.customer_ids): "
     "raw, quarantine, vault, marts, ML, published copies; registered against rebuilds; proof in governance.",
     executor_def=dg.in_process_executor,
 )
