@@ -138,6 +138,21 @@ def erase(
 
 
 @app.command()
+def purge(
+    as_of: str = typer.Option(None, help="Day the windows count back from (YYYY-MM-DD); default: the last day."),
+) -> None:
+    """Delete clickstream and security events older than their retention window (FUTUREMART_*_RETENTION_DAYS),
+    with a purge record per table in governance.audit_log."""
+    import datetime as dt
+
+    from futuremart.retention import purge_expired
+
+    settings = _settings()
+    for purged in purge_expired(settings, dt.date.fromisoformat(as_of) if as_of else None, actor="cli"):
+        typer.echo(f"{purged.rows:>8} rows before {purged.cutoff:%Y-%m-%d} deleted from {purged.table}")
+
+
+@app.command()
 def status() -> None:
     """Row counts of every warehouse table and the latest loads."""
     import duckdb

@@ -63,6 +63,9 @@ class Settings:
     ``FUTUREMART_VAULT_KEY_FILE`` (unset)             file holding that key; it wins over the variable.
                                                       With neither, a public development key is used and
                                                       a warning logged
+    ``FUTUREMART_CLICKSTREAM_RETENTION_DAYS`` ``400``   days of clickstream kept (raw and fct_web_events) by
+                                                      ``futuremart purge``, counted back from the last day
+    ``FUTUREMART_SECURITY_RETENTION_DAYS`` ``400``      days of sign-in and data-access events kept
     ============================ ==================== ===================================================
     """
 
@@ -80,6 +83,8 @@ class Settings:
     pii_key_file: Path | None = None
     vault_key: str | None = field(default=None, repr=False)
     vault_key_file: Path | None = None
+    clickstream_retention_days: int = 400
+    security_retention_days: int = 400
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -104,6 +109,9 @@ class Settings:
             raise SettingsError(f"FUTUREMART_PII_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
         if self.vault_key is not None and len(self.vault_key) < MIN_PII_KEY_CHARS:
             raise SettingsError(f"FUTUREMART_VAULT_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
+        for name in ("clickstream_retention_days", "security_retention_days"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FUTUREMART_{name.upper()} must be at least 1 day, got {getattr(self, name)}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
             object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
@@ -235,6 +243,9 @@ class Settings:
             values["pii_key"] = key
         if key_file := env.get("FUTUREMART_PII_KEY_FILE"):
             values["pii_key_file"] = Path(key_file)
+        for name in ("clickstream_retention_days", "security_retention_days"):
+            if days := env.get(f"FUTUREMART_{name.upper()}"):
+                values[name] = _parse(int, f"FUTUREMART_{name.upper()}", days, "a number of days such as 90")
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):

@@ -13,7 +13,7 @@ from orchestration.defs.automation import daily_refresh, daily_refresh_schedule,
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
-from orchestration.defs.privacy import erase_customers_job
+from orchestration.defs.privacy import erase_customers_job, purge_expired_events_job
 from orchestration.defs.publish import published_assets
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reports import report_assets, reports_index
@@ -44,7 +44,7 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             reports_index,
         ],
         asset_checks=gx_checks,
-        jobs=[materialize_everything, daily_refresh, erase_customers_job],
+        jobs=[materialize_everything, daily_refresh, erase_customers_job, purge_expired_events_job],
         schedules=[daily_refresh_schedule],
         sensors=[landed_file_sensor, *audit_sensors],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},

@@ -8,9 +8,12 @@ it from the UI's launchpad or ``dagster job execute -j erase_customers -c reques
         config: {customer_ids: [C0000181], requested_by: "steward: ticket 123", reason: "GDPR art. 17"}
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from futuremart.erasure import erase_customers
+from futuremart.retention import purge_expired
 from orchestration.resources import FutureMartResource
 
 
@@ -63,3 +66,28 @@ def erase_customers_op(context: dg.OpExecutionContext, config: ErasureRequest, f
 )
 def erase_customers_job():
     erase_customers_op()
+
+
+class PurgeRequest(dg.Config):
+    """The day the retention windows count back from (YYYY-MM-DD); empty: the last day of the calendar."""
+
+    as_of: str = ""
+
+
+@dg.op(name="apply_retention", pool="duckdb_writer", tags={"kind": "duckdb"})
+def purge_expired_events_op(context: dg.OpExecutionContext, config: PurgeRequest, futuremart: FutureMartResource):
+    """Delete clickstream and security events older than their retention window (audited per table)."""
+    as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
+    purged = purge_expired(futuremart.settings, as_of, actor="dagster", run_id=context.run_id)
+    context.add_output_metadata({"rows_deleted": dg.MetadataValue.json({p.table: p.rows for p in purged})})
+    return sum(p.rows for p in purged)
+
+
+@dg.job(
+    name="purge_expired_events",
+    description="Retention: delete clickstream and security events older than FUTUREMART_CLICKSTREAM_RETENTION_DAYS "
+    "/ FUTUREMART_SECURITY_RETENTION_DAYS from raw, fct_web_events and the vault; one audit row per table.",
+    executor_def=dg.in_process_executor,
+)
+def purge_expired_events_job():
+    purge_expired_events_op()
