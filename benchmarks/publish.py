@@ -19,6 +19,7 @@ import typer
 from futuremart.privacy import scan_for_clear_pii
 from futuremart.publish import ANALYST_COPY, ANALYST_SCHEMAS, ANALYST_TABLES, publish_tables
 from futuremart.settings import Settings
+from futuremart.vault import Vault
 
 app = typer.Typer(add_completion=False)
 
@@ -34,7 +35,7 @@ def main(repeat: int = typer.Option(3, min=1, help="Publishes to time; the media
         )
         seconds.append(result.seconds)
     started = time.perf_counter()
-    scan = scan_for_clear_pii(target, vault_path=settings.warehouse_path)
+    scan = scan_for_clear_pii(target, vault=Vault.from_settings(settings))
     scan_seconds = time.perf_counter() - started
     figures = {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

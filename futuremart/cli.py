@@ -76,8 +76,21 @@ def run(
     result = defs.resolve_job_def(job).execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags=range_tags(start, end),
+        tags={**range_tags(start, end), "futuremart/audited_by": "cli"},
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+    from futuremart.audit import record_audit_at, utcnow
+
+    # The daemon's run status sensor records runs it sees; a run executed here is recorded here.
+    record_audit_at(
+        settings.warehouse_path,
+        "run",
+        job,
+        actor="cli",
+        run_id=result.run_id,
+        status="success" if result.success else "failure",
+        started_at=utcnow() - dt.timedelta(seconds=time.perf_counter() - started),
+        details={"from": start.isoformat(), "to": end.isoformat()},
     )
     evaluations = result.get_asset_check_evaluations()
     failed = [e for e in evaluations if not e.passed]
@@ -96,6 +109,47 @@ def run(
         f"{len(result.get_asset_materialization_events())} materializations, "
         f"{len(evaluations) - len(failed)} of {len(evaluations)} checks passed; warehouse {settings.warehouse_path}"
     )
+
+
+@app.command()
+def erase(
+    customer_ids: list[str] = typer.Option(..., "--customer-id", help="Customer to erase (repeat for several)."),
+    requested_by: str = typer.Option(..., help="Who asked: the steward, a ticket, the data subject's request id."),
+    reason: str = typer.Option("", help="Why (e.g. 'GDPR art. 17 request #123'); kept in the erasure register."),
+    rebuild: bool = typer.Option(True, help="Rebuild every dbt model from raw afterwards (--full-refresh)."),
+    republish: bool = typer.Option(True, help="Republish every role's file from the cleaned warehouse."),
+) -> None:
+    """Erase customers (GDPR/CCPA): raw, quarantine, vault, marts, ML and published copies; registered so no
+    rebuild brings them back; a proof per table in governance.erasure_proofs. Needs the warehouse to itself."""
+    from futuremart.erasure import ErasureError, erase_customers
+
+    settings = _settings()
+    try:
+        proof = erase_customers(settings, customer_ids, requested_by, reason, rebuild=rebuild, republish=republish)
+    except ErasureError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    for touched in proof.touched:
+        typer.echo(f"{touched.action:>13} {touched.rows:>8} rows  {touched.table}")
+    typer.echo(
+        f"erasure {proof.erasure_id}: {proof.customers} customer(s), {proof.rows} rows deleted or de-identified; "
+        f"request hash {proof.request_hash}; proof in governance.erasure_proofs"
+    )
+
+
+@app.command()
+def purge(
+    as_of: str = typer.Option(None, help="Day the windows count back from (YYYY-MM-DD); default: the last day."),
+) -> None:
+    """Delete clickstream and security events older than their retention window (FUTUREMART_*_RETENTION_DAYS),
+    with a purge record per table in governance.audit_log."""
+    import datetime as dt
+
+    from futuremart.retention import purge_expired
+
+    settings = _settings()
+    for purged in purge_expired(settings, dt.date.fromisoformat(as_of) if as_of else None, actor="cli"):
+        typer.echo(f"{purged.rows:>8} rows before {purged.cutoff:%Y-%m-%d} deleted from {purged.table}")
 
 
 @app.command()

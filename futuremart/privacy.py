@@ -24,12 +24,16 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from futuremart.settings import Settings
+
+if TYPE_CHECKING:
+    from futuremart.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -138,27 +142,30 @@ class LeakScan:
         return sum(sum(kinds.values()) for kinds in self.hits.values())
 
 
-def scan_for_clear_pii(path: Path, vault_path: Path | None = None) -> LeakScan:
+def scan_for_clear_pii(path: Path, vault: Vault | None = None, *, key: str | None = None) -> LeakScan:
     """Scan every text column of every table of the DuckDB file ``path`` (opened read-only) for values that
-    look like an email address, a phone number or an IP address, or that equal a clear value of the vault
-    (the ``pii`` schema of ``vault_path``, e.g. the warehouse; names only when they are handles). Returns
-    counts per column; never raises on a hit (the caller decides), raises :class:`duckdb.Error` when a file
-    cannot be read.
+    look like an email address, a phone number or an IP address, or that equal a clear value of ``vault``
+    (the encrypted vault file, opened with its key; names only when they are handles). Returns counts per
+    column; never raises on a hit (the caller decides), raises :class:`duckdb.Error` when a file cannot be
+    read. ``key`` opens ``path`` itself when it is encrypted (the steward's copy of the vault).
     """
+    from futuremart.vault import Vault, attach_vault  # the vault module builds on this one
+
     with duckdb.connect() as con:
         con.execute("set enable_progress_bar = false")
-        con.execute(f"attach {_literal(str(path))} as scanned (read_only)")
-        if vault_path is not None:
-            con.execute(f"attach {_literal(str(vault_path))} as vault_source (read_only)")
+        if key is not None:
+            attach_vault(con, Vault(path, key), read_only=True, alias="scanned")
+        else:
+            con.execute(f"attach {_literal(str(path))} as scanned (read_only)")
+        if vault is not None:
+            attach_vault(con, vault, read_only=True, alias="vault_source")
             vault_tables = con.execute(
-                "select table_name from duckdb_tables() where database_name = 'vault_source' and schema_name = ?",
-                [VAULT_SCHEMA],
+                "select table_name from duckdb_tables() where database_name = 'vault_source'"
             ).fetchall()
             # A given or family name alone names nobody (and surnames are brand names too: "Williams"), so a
             # name matches only as a handle; the tokens keep names out, the patterns catch the rest.
             union = " union ".join(
-                f'select clear_value from vault_source.{VAULT_SCHEMA}."{t}" '
-                f"where pii_class <> 'name' or clear_value like '@%'"
+                f"select clear_value from vault_source.main.\"{t}\" where pii_class <> 'name' or clear_value like '@%'"
                 for (t,) in vault_tables
             )
             con.execute(f"create temp table vault_values as {union or 'select null::varchar as clear_value'}")

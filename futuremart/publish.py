@@ -37,7 +37,9 @@ from pathlib import Path
 
 import duckdb
 
+from futuremart.audit import record_audit_at, utcnow
 from futuremart.privacy import VAULT_SCHEMA, LeakScan, scan_for_clear_pii
+from futuremart.vault import Vault, copy_vault, count_rows
 
 ANALYST_COPY = "analyst.duckdb"
 # Analyst-facing: the star schema, the reference seeds and the models' predictions (ml), whole.
@@ -74,10 +76,17 @@ class RoleCopy:
     tables: tuple[str, ...] = ()
     optional_schemas: tuple[str, ...] = ()
     personal_data: bool = False
+    # With the role's file, an encrypted copy of the vault (<role>_vault.duckdb, same key as the vault).
+    vault: bool = False
 
     @property
     def file_name(self) -> str:
         return f"{self.role}.duckdb"
+
+    @property
+    def vault_file_name(self) -> str | None:
+        """The encrypted copy of the vault published with the role's file, if the role gets one."""
+        return f"{self.role}_vault.duckdb" if self.vault else None
 
 
 def _marts(*names: str) -> tuple[str, ...]:
@@ -133,7 +142,8 @@ ROLE_COPIES: dict[str, RoleCopy] = {
         ),
     ),
     # The steward resolves tokens (the vault) and looks after the data (governance, with the load audit).
-    "steward": RoleCopy("steward", (VAULT_SCHEMA, "governance", "reference"), personal_data=True),
+    # The vault is copied as its own encrypted file (steward_vault.duckdb): never in clear on disk.
+    "steward": RoleCopy("steward", ("governance", "reference"), personal_data=True, vault=True),
 }
 STAGED_INFIX = ".tmp-"
 
@@ -179,6 +189,35 @@ class RolePublishResult:
     role: str
     published: PublishResult
     scan: LeakScan | None
+    vault_copy: PublishResult | None = None
+
+
+def publish_vault_copy(vault: Vault, target: Path, *, tag: str) -> PublishResult:
+    """Publish an encrypted copy of the vault (same key) to ``target``: written new, reopened with the key
+    and compared (row count per table), then renamed over the previous copy; the previous copy stays on any
+    failure."""
+    started = time.perf_counter()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    remove_staged(target)
+    staged = target.with_name(f"{target.name}{STAGED_INFIX}{tag}")
+    try:
+        expected = copy_vault(vault, staged)
+        got = count_rows(vault, staged)
+        if got != expected:
+            raise PublishError(f"{staged.name} differs from the vault (expected, found): {expected}, {got}")
+        _fsync(staged)
+        staged.chmod(0o444)
+        replace_atomically(staged, target)
+    except BaseException as err:
+        _unlink(staged)
+        _unlink(_wal(staged))
+        if isinstance(err, PublishError):
+            raise
+        if isinstance(err, Exception):
+            raise PublishError(f"publishing {target.name} failed, previous copy kept: {err}") from err
+        raise
+    tables = {f"{VAULT_SCHEMA}.{t}": TableFigures(n, "") for t, n in expected.items()}
+    return PublishResult(target, tables, target.stat().st_size, time.perf_counter() - started)
 
 
 def publish_role(
@@ -188,17 +227,24 @@ def publish_role(
     *,
     tag: str,
     before_verify: Callable[[Path], None] | None = None,
+    run_id: str | None = None,
+    actor: str = "publisher",
+    vault: Vault | None = None,
 ) -> RolePublishResult:
     """Publish ``role``'s copy (:data:`ROLE_COPIES`) to ``published_dir/<role>.duckdb``.
 
     A copy without personal data is scanned for leaks (against the warehouse's vault too) after it verifies
     and before it replaces the previous one; a hit raises :class:`LeakFound` and the previous copy stays.
+    Every attempt, published or not, is recorded in ``governance.audit_log`` (``run_id`` and ``actor`` say
+    who published).
     """
     spec = ROLE_COPIES[role]
     scans: list[LeakScan] = []
+    started = utcnow()
+    subject = f"published/{spec.file_name}"
 
     def scan(staged: Path) -> None:
-        result = scan_for_clear_pii(staged, vault_path=warehouse_path)
+        result = scan_for_clear_pii(staged, vault=vault)
         scans.append(result)
         if not result.clean:
             raise LeakFound(
@@ -207,18 +253,53 @@ def publish_role(
                 result,
             )
 
-    published = publish_tables(
-        warehouse_path,
-        Path(published_dir) / spec.file_name,
-        schemas=spec.schemas,
-        tables=spec.tables,
-        optional_schemas=spec.optional_schemas,
-        tag=tag,
-        allow_personal_data=spec.personal_data,
-        before_verify=before_verify,
-        before_replace=None if spec.personal_data else scan,
+    try:
+        published = publish_tables(
+            warehouse_path,
+            Path(published_dir) / spec.file_name,
+            schemas=spec.schemas,
+            tables=spec.tables,
+            optional_schemas=spec.optional_schemas,
+            tag=tag,
+            allow_personal_data=spec.personal_data,
+            before_verify=before_verify,
+            before_replace=None if spec.personal_data else scan,
+        )
+    except PublishError as err:
+        # The message names tables and masked examples only, never a value.
+        record_audit_at(
+            Path(warehouse_path),
+            "publish",
+            subject,
+            actor=actor,
+            run_id=run_id,
+            started_at=started,
+            status="leak_found" if isinstance(err, LeakFound) else "failed",
+            details={"error": str(err)[:1000]},
+        )
+        raise
+    vault_copy = None
+    if spec.vault:
+        if vault is None:
+            raise PublishError(f"{spec.file_name} comes with the vault: pass the vault (futuremart.vault.Vault)")
+        vault_copy = publish_vault_copy(vault, Path(published_dir) / spec.vault_file_name, tag=tag)
+    result = RolePublishResult(role, published, scans[0] if scans else None, vault_copy)
+    details: dict[str, object] = {"tables": len(published.tables), "rows": published.rows, "bytes": published.bytes}
+    if vault_copy is not None:
+        details["vault_copy_rows"] = vault_copy.rows
+    if result.scan is not None:
+        details.update(values_scanned=result.scan.values_scanned, leak_hits=result.scan.hit_count)
+    record_audit_at(
+        Path(warehouse_path),
+        "publish",
+        subject,
+        actor=actor,
+        run_id=run_id,
+        status="success",
+        started_at=started,
+        details=details,
     )
-    return RolePublishResult(role, published, scans[0] if scans else None)
+    return result
 
 
 def publish_tables(

@@ -91,6 +91,15 @@ class Settings:
     ``FUTUREMART_ML_MIN_MARGIN`` ``0.10``             pricing guard-rail: price >= unit cost × (1 + this)
     ``FUTUREMART_ML_COMPETITOR`` ``0.10``             pricing guard-rail: price <= competitor price ×
     ``_CAP``                                          (1 + this)
+    ``FUTUREMART_VAULT_KEY``     (unset)              encryption key of the pii vault file
+                                                      (``<home>/vault/pii.duckdb``, DuckDB AES encryption);
+                                                      at least 16 characters
+    ``FUTUREMART_VAULT_KEY_FILE`` (unset)             file holding that key; it wins over the variable.
+                                                      With neither, a public development key is used and
+                                                      a warning logged
+    ``FUTUREMART_CLICKSTREAM_RETENTION_DAYS`` ``400``   days of clickstream kept (raw and fct_web_events) by
+                                                      ``futuremart purge``, counted back from the last day
+    ``FUTUREMART_SECURITY_RETENTION_DAYS`` ``400``      days of sign-in and data-access events kept
     ============================ ==================== ===================================================
     """
 
@@ -110,6 +119,10 @@ class Settings:
     ml_max_price_change: float = 0.15
     ml_min_margin: float = 0.10
     ml_competitor_cap: float = 0.10
+    vault_key: str | None = field(default=None, repr=False)
+    vault_key_file: Path | None = None
+    clickstream_retention_days: int = 400
+    security_retention_days: int = 400
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -140,7 +153,14 @@ class Settings:
             )
         if self.ml_min_margin < 0 or self.ml_competitor_cap < 0:
             raise SettingsError("FUTUREMART_ML_MIN_MARGIN and FUTUREMART_ML_COMPETITOR_CAP must not be negative.")
+        if self.vault_key is not None and len(self.vault_key) < MIN_PII_KEY_CHARS:
+            raise SettingsError(f"FUTUREMART_VAULT_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
+        for name in ("clickstream_retention_days", "security_retention_days"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"FUTUREMART_{name.upper()} must be at least 1 day, got {getattr(self, name)}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
+        if self.vault_key_file is not None:
+            object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
         if self.pii_key_file is not None:
             object.__setattr__(self, "pii_key_file", _absolute(Path(self.pii_key_file)))
 
@@ -154,6 +174,11 @@ class Settings:
     def warehouse_path(self) -> Path:
         """The DuckDB warehouse file the pipeline builds."""
         return self.home / "warehouse" / "futuremart.duckdb"
+
+    @property
+    def vault_path(self) -> Path:
+        """The encrypted pii vault: clear values behind the tokens (``futuremart.vault``)."""
+        return self.home / "vault" / "pii.duckdb"
 
     @property
     def truth_dir(self) -> Path:
@@ -220,6 +245,25 @@ class Settings:
             return key.encode("utf-8")
         return self.pii_key.encode("utf-8") if self.pii_key is not None else None
 
+    def read_vault_key(self) -> str | None:
+        """The vault's encryption key, or ``None`` when none is configured (the caller then uses the
+        development key, loudly: see ``futuremart.vault``). A key file is read when asked."""
+        if self.vault_key_file is not None:
+            try:
+                key = self.vault_key_file.read_text(encoding="utf-8").strip()
+            except OSError as err:
+                raise SettingsError(
+                    f"FUTUREMART_VAULT_KEY_FILE={self.vault_key_file} cannot be read ({err.strerror}): mount the "
+                    "secret there or unset the variable."
+                ) from None
+            if len(key) < MIN_PII_KEY_CHARS:
+                raise SettingsError(
+                    f"the key in FUTUREMART_VAULT_KEY_FILE={self.vault_key_file} is shorter than "
+                    f"{MIN_PII_KEY_CHARS} characters."
+                )
+            return key
+        return self.vault_key
+
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that ``dbt_project/profiles.yml`` reads."""
         return {
@@ -267,11 +311,18 @@ class Settings:
         ):
             if raw := env.get(name):
                 values[attr] = _parse(float, name, raw, "a share such as 0.15")
+        for name in ("clickstream_retention_days", "security_retention_days"):
+            if days := env.get(f"FUTUREMART_{name.upper()}"):
+                values[name] = _parse(int, f"FUTUREMART_{name.upper()}", days, "a number of days such as 90")
+        if vault_key := env.get("FUTUREMART_VAULT_KEY"):
+            values["vault_key"] = vault_key
+        if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):
+            values["vault_key_file"] = Path(vault_key_file)
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> dict[str, str]:
         """Every setting and derived path, for logs and metadata."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "pii_key"}
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in ("pii_key", "vault_key")}
         out["pii_key_source"] = self.pii_key_source
         out.update(
             landing_dir=str(self.landing_dir),
@@ -279,6 +330,7 @@ class Settings:
             truth_dir=str(self.truth_dir),
             reports_dir=str(self.reports_dir),
             published_dir=str(self.published_dir),
+            vault_path=str(self.vault_path),
         )
         return out
 

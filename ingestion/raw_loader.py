@@ -3,7 +3,9 @@
 For each file: read it as text (``ingestion.readers``), type and check every row against the contract in one
 SQL pass, then, in one transaction, replace that file's rows in ``raw.<table>``, its rejects in
 ``quarantine.<table>`` (with reasons, file and line) and append a row to ``governance.load_audit``.
-Every load reconciles: ``rows_in = rows_loaded + rows_quarantined``. A file already loaded with the same
+Every load reconciles: ``rows_in = rows_loaded + rows_quarantined + rows_erased``, where ``rows_erased``
+counts the rows of customers in the erasure register that were dropped (``futuremart.erasure``; the rows
+kept de-identified are counted as loaded and in ``rows_anonymized``). A file already loaded with the same
 content (by SHA-256, under any path) is skipped, so re-running a load or landing a file twice loads it once.
 
 Personal data never gets past this module in clear: before any check, the columns a contract classes as
@@ -25,6 +27,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from futuremart.audit import record_audit, utcnow
+from futuremart.erasure import apply_register, line_names_erased, read_register
 from futuremart.privacy import (
     FREE_TEXT_CLASS,
     TOKENIZED_CLASSES,
@@ -33,6 +37,7 @@ from futuremart.privacy import (
     pseudonymize_table,
 )
 from futuremart.settings import Settings
+from futuremart.vault import Vault, attach_vault
 from ingestion.contracts import Column, EntityContract
 from ingestion.readers import LINE_COLUMN, read_extract
 
@@ -65,6 +70,10 @@ class FileLoad:
     rows_quarantined: int = 0
     columns_added: tuple[str, ...] = ()
     message: str = ""
+    # Rows of customers in the erasure register: dropped (erased) or kept de-identified (anonymized, and
+    # then counted in rows_loaded or rows_quarantined too). rows_in = loaded + quarantined + erased.
+    rows_erased: int = 0
+    rows_anonymized: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,8 @@ class _PendingFile:
     added: tuple[str, ...]
     unreadable: list[tuple[str, int | None, str, str]]
     vault: pa.Table | None = None
+    erased: int = 0
+    anonymized: int = 0
 
 
 @dataclass
@@ -93,7 +104,9 @@ class EntityLoad:
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in ("raw", "quarantine", "governance", VAULT_SCHEMA):
+    # The vault is its own encrypted file (futuremart.vault), attached as catalog "pii"; only a loader given
+    # no vault (unit tests on an in-memory database) keeps it as a schema of the same database.
+    for schema in ("raw", "quarantine", "governance"):
         con.execute(f"create schema if not exists {schema}")
     con.execute(
         f"""
@@ -111,10 +124,15 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
             rows_quarantined bigint not null,
             columns_added varchar,
             message varchar,
-            loaded_at timestamp not null
+            loaded_at timestamp not null,
+            rows_erased bigint not null default 0,
+            rows_anonymized bigint not null default 0
         )
         """
     )
+    # Warehouses built before the erasure register: the columns are appended (existing rows: 0).
+    for column in ("rows_erased", "rows_anonymized"):
+        con.execute(f"alter table {AUDIT_TABLE} add column if not exists {column} bigint default 0")
 
 
 def landed_files(
@@ -136,11 +154,12 @@ def load_entity(
     dates: tuple[dt.date, dt.date] | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
+    vault: Vault | None = None,
 ) -> EntityLoad:
     """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
     not loaded yet (see :func:`load_files`)."""
     paths = landed_files(contract, landing_dir, dates)
-    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict)
+    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict, vault)
 
 
 def is_personal(contract: EntityContract) -> bool:
@@ -156,6 +175,7 @@ def load_files(
     run_id: str | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
+    vault: Vault | None = None,
 ) -> EntityLoad:
     """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
 
@@ -164,11 +184,19 @@ def load_files(
     a :class:`SchemaContractError` naming every rejected file is raised; otherwise the caller reads
     :attr:`EntityLoad.rejected` (the pipeline reports them as a failed check and goes on).
     ``pseudonymizer`` holds the key of the tokens; by default the one the settings (the environment) configure.
+    ``vault`` is the encrypted vault file the clear values go to (the pipeline passes the settings' one); without
+    it they go to the schema ``pii`` of ``con`` itself.
     """
     if pseudonymizer is None and is_personal(contract):
         pseudonymizer = Pseudonymizer.from_settings(Settings.from_env())
+    if vault is not None and is_personal(contract):
+        attach_vault(con, vault)
     ensure_schemas(con)
+    started = utcnow()
     result = EntityLoad(contract)
+    # Customers erased on request (governance.erasure_register) never come back from landing.
+    register = read_register(con)
+    required = {c.name for c in contract.columns if c.required}
     loaded_digests = dict(
         con.execute(
             f"select file_sha256, min(file) from {AUDIT_TABLE} where status = 'loaded' "
@@ -217,6 +245,13 @@ def load_files(
             if col.name not in header:
                 table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
         unreadable = [(rel, r.line, r.reason, r.text) for r in read.unreadable]
+        erased = anonymized = 0
+        if register:
+            applied = apply_register(table, contract.raw_table, contract.pii_columns, required, register)
+            table, erased, anonymized = applied.table, applied.erased, applied.anonymized
+            kept = [u for u in unreadable if not line_names_erased(u[3], register)]
+            erased += len(unreadable) - len(kept)
+            unreadable = kept
         vault = None
         if pseudonymizer is not None:
             personal = pseudonymize_table(table, contract.pii_columns, pseudonymizer)
@@ -227,12 +262,15 @@ def load_files(
                 unreadable[i] = (file, line, reason, f"[record {token}]")
             vault = personal.vault_table(rel)
         table = table.append_column(FILE_COLUMN, pa.array([rel] * table.num_rows, pa.string()))
-        batch.append(_PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable, vault))
+        batch.append(
+            _PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable, vault, erased, anonymized)
+        )
 
     if batch:
         result.files.extend(_load_batch(con, contract, batch, run_id))
         for pending in batch:
             rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
+    _audit_load(con, contract, result, run_id, started)
     if result.rejected and strict:
         raise SchemaContractError("\n".join(f.message for f in result.rejected))
     return result
@@ -247,6 +285,18 @@ def _load_batch(
     files = [pending.file for pending in batch]
     load_id = str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    vaults = [pending.vault for pending in batch if pending.vault is not None]
+    separate_vault = _vault_attached(con)
+    if vaults and separate_vault:
+        # One database per transaction: the vault commits first. If raw then fails, nothing references the
+        # new tokens yet, and the rerun's insert skips the ones already vaulted.
+        con.execute("begin transaction")
+        try:
+            _vault(con, contract, pa.concat_tables(vaults), now)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     con.execute("begin transaction")
     try:
         _ensure_tables(con, contract, added)
@@ -294,12 +344,13 @@ def _load_batch(
                 bad + len(pending.unreadable),
                 pending.added,
                 message=f"added column(s): {', '.join(pending.added)}" if pending.added else "",
+                rows_erased=pending.erased,
+                rows_anonymized=pending.anonymized,
             )
             _audit(con, contract, outcome, pending.digest, run_id, load_id=load_id, loaded_at=now)
             outcomes.append(outcome)
         con.execute("drop table checked_extract")
-        vaults = [pending.vault for pending in batch if pending.vault is not None]
-        if vaults:
+        if vaults and not separate_vault:
             _vault(con, contract, pa.concat_tables(vaults), now)
         con.execute("commit")
     except Exception:
@@ -312,8 +363,10 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
     """Add the clear values behind new tokens to ``pii.<table>``; a token already vaulted for that column is
     kept as it is (its first file stays recorded)."""
     vault = f"{VAULT_SCHEMA}.{contract.raw_table}"
-    # Kept as its own table per raw table (not a column of raw) so that the vault can move to a separate,
-    # encrypted database file attached as catalog "pii" without renaming anything that reads it.
+    # Its own table per raw table (not a column of raw): the same name whether "pii" is the attached
+    # encrypted vault (catalog) or, without one, a schema of the loader's database.
+    if not _vault_attached(con):
+        con.execute(f"create schema if not exists {VAULT_SCHEMA}")
     con.execute(
         f"""create table if not exists {vault} (
             token varchar not null,
@@ -336,6 +389,12 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
         [now],
     )
     con.unregister("incoming_vault")
+
+
+def _vault_attached(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(
+        con.execute("select count(*) from duckdb_databases() where database_name = ?", [VAULT_SCHEMA]).fetchone()[0]
+    )
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection, contract: EntityContract, added: tuple[str, ...]) -> None:
@@ -469,7 +528,9 @@ def _audit(
     loaded_at: dt.datetime | None = None,
 ) -> None:
     con.execute(
-        f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {AUDIT_TABLE} (load_id, run_id, source_system, entity, partition_date, file, file_sha256, "
+        "status, rows_in, rows_loaded, rows_quarantined, columns_added, message, loaded_at, rows_erased, "
+        "rows_anonymized) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id or str(uuid.uuid4()),
             run_id,
@@ -485,5 +546,37 @@ def _audit(
             ", ".join(outcome.columns_added) or None,
             outcome.message or None,
             loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            outcome.rows_erased,
+            outcome.rows_anonymized,
         ],
+    )
+
+
+def _audit_load(
+    con: duckdb.DuckDBPyConnection,
+    contract: EntityContract,
+    result: EntityLoad,
+    run_id: str | None,
+    started: dt.datetime,
+) -> None:
+    """One ``governance.audit_log`` row per entity load (the per-file detail is in the load audit)."""
+    statuses: dict[str, int] = {}
+    for f in result.files:
+        statuses[f.status] = statuses.get(f.status, 0) + 1
+    record_audit(
+        con,
+        "load",
+        f"raw.{contract.raw_table}",
+        actor="dagster" if run_id else "raw_loader",
+        run_id=run_id,
+        status="rejected_files" if result.rejected else "success",
+        started_at=started,
+        details={
+            "files_by_status": statuses,
+            "rows_in": sum(f.rows_in for f in result.files if f.status == "loaded"),
+            "rows_loaded": result.total("rows_loaded"),
+            "rows_quarantined": result.total("rows_quarantined"),
+            "rows_erased": result.total("rows_erased"),
+            "rows_anonymized": result.total("rows_anonymized"),
+        },
     )

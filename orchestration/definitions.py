@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.audit import audit_sensors
 from orchestration.defs.automation import daily_refresh, daily_refresh_schedule, landed_file_sensor
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
 from orchestration.defs.ml import ml_assets, ml_checks
+from orchestration.defs.privacy import erase_customers_job, purge_expired_events_job
 from orchestration.defs.publish import published_assets
 from orchestration.defs.quality import gx_checks
 from orchestration.defs.reports import report_assets, reports_index
@@ -44,9 +46,9 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *ml_assets,
         ],
         asset_checks=[*gx_checks, *ml_checks],
-        jobs=[materialize_everything, daily_refresh],
+        jobs=[materialize_everything, daily_refresh, erase_customers_job, purge_expired_events_job],
         schedules=[daily_refresh_schedule],
-        sensors=[landed_file_sensor],
+        sensors=[landed_file_sensor, *audit_sensors],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},
         executor=dg.in_process_executor,
     )

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.csv as pacsv
 import pytest
 
+from futuremart.vault import connect_with_vault
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
 
@@ -160,7 +161,7 @@ def test_attributed_orders_exist_once_and_promo_codes_win(built):
 
 
 def test_no_mart_column_holds_social_text_handles_or_ip_addresses(built):
-    with built.connect() as con:
+    with connect_with_vault(built.settings) as con:  # the warehouse and the vault
         columns = con.execute(
             "select table_name, column_name from information_schema.columns "
             "where table_schema = 'marts' and data_type = 'VARCHAR'"

@@ -9,6 +9,7 @@ import duckdb
 import pyarrow.csv as pacsv
 import pytest
 
+from futuremart.vault import connect_with_vault
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
 from tests.conftest import TEST_SEED, mart_checksums, materialize, tree_digest
@@ -68,7 +69,7 @@ def test_every_load_is_audited_and_reconciles(built):
 
 
 def test_marts_hold_no_personal_data_in_clear(built):
-    with built.connect() as con:
+    with connect_with_vault(built.settings) as con:  # the warehouse and the vault
         # Raw holds tokens: the clear values are in the vault only.
         vault = "select clear_value from pii.crm_customers where pii_class = ?"
         emails = {r[0] for r in con.execute(vault, ["email"]).fetchall()}

@@ -13,6 +13,7 @@ import futuremart.privacy as privacy
 from futuremart.privacy import DEVELOPMENT_KEY, Pseudonymizer, scan_for_clear_pii
 from futuremart.publish import ROLE_COPIES, LeakFound, publish_role
 from futuremart.settings import Settings, SettingsError
+from futuremart.vault import Vault, connect_with_vault
 from ingestion.contracts import get_contract
 from ingestion.raw_loader import load_entity
 from orchestration.defs.publish import LEAK_CHECK, build_published_asset
@@ -36,22 +37,23 @@ def relations(con: duckdb.DuckDBPyConnection) -> set[str]:
 @pytest.mark.parametrize("role", SCANNED_ROLES)
 def test_role_files_hold_no_clear_personal_data(built, role):
     path = built.settings.published_dir / ROLE_COPIES[role].file_name
-    scan = scan_for_clear_pii(path, vault_path=built.settings.warehouse_path)
+    scan = scan_for_clear_pii(path, vault=Vault.from_settings(built.settings))
     print(f"{role}: {scan.values_scanned} text values in {scan.columns} columns of {scan.tables} tables, 0 hits")
     assert scan.clean, scan.hits
     assert scan.tables > 5 and scan.values_scanned > 1000
 
 
 def test_the_scan_finds_the_clear_values_the_steward_file_holds(built):
-    # The same scan on the steward's file (the vault) must light up for every class: it is not blind.
-    scan = scan_for_clear_pii(built.settings.published_dir / ROLE_COPIES["steward"].file_name)
+    # The same scan on the steward's copy of the vault must light up for every class: it is not blind.
+    vault = Vault.from_settings(built.settings)
+    scan = scan_for_clear_pii(built.settings.published_dir / "steward_vault.duckdb", key=vault.key)
     assert {"email", "phone", "ip"} <= {kind for kinds in scan.hits.values() for kind in kinds}
-    assert "pii.crm_customers.clear_value" in scan.hits
+    assert "main.crm_customers.clear_value" in scan.hits
 
 
 def test_raw_staging_and_marts_hold_tokens_and_the_vault_the_clear_values(built):
     key = Pseudonymizer(DEVELOPMENT_KEY)  # the test build runs without a configured key
-    with built.connect() as con:
+    with connect_with_vault(built.settings) as con:
         raw = con.execute(
             "select email, first_name, last_name, phone, street_address from raw.crm_customers"
         ).fetchall()
@@ -124,8 +126,8 @@ def test_each_role_reads_its_tables_and_nothing_else(built, role):
             con.execute("set enable_external_access = true")
         with pytest.raises(duckdb.Error):
             con.execute("create table marts.scratch as select 1 as x")
-        has_vault = any(name.startswith("pii.") for name in held[role])
-    assert has_vault == (role == "steward")
+        # The vault is in no role's file: the steward gets it as an encrypted file of its own.
+        assert not any(name.startswith("pii.") for name in held[role])
     if role == "marketing":
         assert "marts.fct_payments" in others and "marts.agg_email_engagement_daily" in held[role]
     if role == "finance":
@@ -198,13 +200,16 @@ def test_a_leak_blocks_the_publish_and_keeps_the_previous_file(built, tmp_path):
     warehouse = home / "warehouse" / built.settings.warehouse_path.name
     warehouse.parent.mkdir(parents=True)
     shutil.copyfile(built.settings.warehouse_path, warehouse)
+    shutil.copytree(built.settings.vault_path.parent, home / "vault")
+    vault = Vault.from_settings(built.settings.with_overrides(home=home))
     published = home / "published"
     published.mkdir()
     previous = published / ROLE_COPIES["finance"].file_name
     shutil.copyfile(built.settings.published_dir / previous.name, previous)
     before = previous.read_bytes()
-    with duckdb.connect(str(warehouse)) as con:
+    with connect_with_vault(built.settings) as con:
         street = con.execute("select min(clear_value) from pii.crm_customers where pii_class = 'address'").fetchone()[0]
+    with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "update marts.dim_supplier set supplier_name = ? where supplier_id = "
             "(select min(supplier_id) from marts.dim_supplier)",
@@ -212,7 +217,7 @@ def test_a_leak_blocks_the_publish_and_keeps_the_previous_file(built, tmp_path):
         )
 
     with pytest.raises(LeakFound) as leak:
-        publish_role(warehouse, published, "finance", tag="leaky")
+        publish_role(warehouse, published, "finance", tag="leaky", vault=vault)
     assert leak.value.scan.hits == {"marts.dim_supplier.supplier_name": {"vault": 1}}
 
     # The Dagster asset: its blocking check fails and the step fails, the previous file stays byte for byte.

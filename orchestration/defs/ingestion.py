@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from futuremart.vault import Vault
 from ingestion.contracts import EntityContract, load_contracts
 from ingestion.landing import land_world
 from ingestion.raw_loader import load_entity
@@ -142,7 +143,8 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 RECONCILES_CHECK,
                 asset=raw_key(contract),
                 blocking=True,
-                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined.",
+                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined + rows of "
+                "erased customers dropped (governance.erasure_register).",
             ),
         ],
     )
@@ -151,13 +153,21 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         check_calendar(settings)
         dates = partition_dates(context) if contract.partitioned else None
         with futuremart.warehouse() as con:
-            result = load_entity(con, contract, settings.landing_dir, run_id=context.run_id, dates=dates, strict=False)
+            result = load_entity(
+                con,
+                contract,
+                settings.landing_dir,
+                run_id=context.run_id,
+                dates=dates,
+                strict=False,
+                vault=Vault.from_settings(settings),
+            )
             total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
         statuses: dict[str, int] = {}
         for f in result.files:
             statuses[f.status] = statuses.get(f.status, 0) + 1
         loaded = [f for f in result.files if f.status == "loaded"]
-        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined]
+        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
         for rejected in result.rejected:
             context.log.warning(rejected.message)
         yield dg.MaterializeResult(
@@ -168,6 +178,7 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 "rows_in": sum(f.rows_in for f in loaded),
                 "rows_loaded": result.total("rows_loaded"),
                 "rows_quarantined": result.total("rows_quarantined"),
+                "rows_erased": result.total("rows_erased"),
                 "dagster/row_count": total_rows,
                 "reconciled": not unreconciled,
                 "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",

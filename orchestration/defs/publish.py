@@ -6,6 +6,7 @@ import dagster as dg
 
 from futuremart.privacy import LeakScan
 from futuremart.publish import ROLE_COPIES, LeakFound, RoleCopy, publish_role
+from futuremart.vault import Vault
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ml import ml_assets
@@ -17,7 +18,8 @@ _DESCRIPTIONS = {
     "analyst": "every mart, the reference seeds and the governance catalog and quality tables",
     "marketing": "the campaign, email, promotion, customer (tokens and generalized attributes only) and web marts",
     "finance": "the sales, payment, return, purchasing, ad-spend and promotion marts",
-    "steward": "the pii vault (clear values behind the tokens), governance with the load audit, the reference seeds",
+    "steward": "governance with the load and audit logs and the erasure register, the reference seeds; with it "
+    "published/steward_vault.duckdb, an encrypted copy of the pii vault (clear values behind the tokens)",
 }
 
 
@@ -75,7 +77,15 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
     def _publish(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> Iterator:
         settings = futuremart.settings
         try:
-            result = publish_role(settings.warehouse_path, settings.published_dir, spec.role, tag=context.run_id)
+            result = publish_role(
+                settings.warehouse_path,
+                settings.published_dir,
+                spec.role,
+                tag=context.run_id,
+                run_id=context.run_id,
+                actor="dagster",
+                vault=Vault.from_settings(settings),
+            )
         except LeakFound as leak:
             # Report the failed check before failing the step: the previous copy was kept.
             yield dg.AssetCheckResult(

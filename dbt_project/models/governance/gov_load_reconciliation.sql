@@ -16,12 +16,14 @@ per_entity as (
         sum(case when status = 'loaded' then rows_in else 0 end) as rows_in,
         sum(case when status = 'loaded' then rows_loaded else 0 end) as rows_loaded,
         sum(case when status = 'loaded' then rows_quarantined else 0 end) as rows_quarantined,
+        -- rows of customers in the erasure register, dropped by the loader on purpose (never silently)
+        sum(case when status = 'loaded' then rows_erased else 0 end) as rows_erased,
         -- a rejected file loads nothing by design: its rows stay in landing
         sum(
             case
                 when
                     status = 'loaded'
-                    and rows_in != rows_loaded + rows_quarantined
+                    and rows_in != rows_loaded + rows_quarantined + rows_erased
                     then 1
                 else 0
             end
@@ -44,6 +46,7 @@ final as (
         rows_in,
         rows_loaded,
         rows_quarantined,
+        rows_erased,
         unreconciled_loads = 0 as is_reconciled,
         last_loaded_at
     from per_entity
