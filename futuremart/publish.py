@@ -29,9 +29,10 @@ are refused unless the caller says so explicitly (the steward's copy).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,22 +193,16 @@ class RolePublishResult:
     vault_copy: PublishResult | None = None
 
 
-def publish_vault_copy(vault: Vault, target: Path, *, tag: str) -> PublishResult:
-    """Publish an encrypted copy of the vault (same key) to ``target``: written new, reopened with the key
-    and compared (row count per table), then renamed over the previous copy; the previous copy stays on any
-    failure."""
-    started = time.perf_counter()
+@contextlib.contextmanager
+def staged_file(target: Path, tag: str) -> Iterator[Path]:
+    """The new file to write beside ``target`` (``<target>.tmp-<tag>``), after removing crashed publishers'
+    leftovers. On any failure inside the block the staged file goes and a :class:`PublishError` says the
+    previous copy was kept; the block renames it into place itself when all is verified."""
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_staged(target)
     staged = target.with_name(f"{target.name}{STAGED_INFIX}{tag}")
     try:
-        expected = copy_vault(vault, staged)
-        got = count_rows(vault, staged)
-        if got != expected:
-            raise PublishError(f"{staged.name} differs from the vault (expected, found): {expected}, {got}")
-        _fsync(staged)
-        staged.chmod(0o444)
-        replace_atomically(staged, target)
+        yield staged
     except BaseException as err:
         _unlink(staged)
         _unlink(_wal(staged))
@@ -216,6 +211,21 @@ def publish_vault_copy(vault: Vault, target: Path, *, tag: str) -> PublishResult
         if isinstance(err, Exception):
             raise PublishError(f"publishing {target.name} failed, previous copy kept: {err}") from err
         raise
+
+
+def publish_vault_copy(vault: Vault, target: Path, *, tag: str) -> PublishResult:
+    """Publish an encrypted copy of the vault (same key) to ``target``: written new, reopened with the key
+    and compared (row count per table), then renamed over the previous copy; the previous copy stays on any
+    failure."""
+    started = time.perf_counter()
+    with staged_file(target, tag) as staged:
+        expected = copy_vault(vault, staged)
+        got = count_rows(vault, staged)
+        if got != expected:
+            raise PublishError(f"{staged.name} differs from the vault (expected, found): {expected}, {got}")
+        _fsync(staged)
+        staged.chmod(0o444)
+        replace_atomically(staged, target)
     tables = {f"{VAULT_SCHEMA}.{t}": TableFigures(n, "") for t, n in expected.items()}
     return PublishResult(target, tables, target.stat().st_size, time.perf_counter() - started)
 
@@ -330,10 +340,7 @@ def publish_tables(
     _refuse_personal_data((*schemas, *optional_schemas), tables, allow_personal_data)
     if not warehouse_path.exists():
         raise PublishError(f"no warehouse at {warehouse_path}: build it first (futuremart run).")
-    target_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_staged(target_path)
-    staged = target_path.with_name(f"{target_path.name}{STAGED_INFIX}{tag}")
-    try:
+    with staged_file(target_path, tag) as staged:
         expected = stage_copy(warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas)
         if before_verify is not None:
             before_verify(staged)
@@ -342,14 +349,6 @@ def publish_tables(
             before_replace(staged)
         staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
         replace_atomically(staged, target_path)
-    except BaseException as err:
-        _unlink(staged)
-        _unlink(_wal(staged))
-        if isinstance(err, PublishError):
-            raise
-        if isinstance(err, Exception):
-            raise PublishError(f"publishing {target_path.name} failed, previous copy kept: {err}") from err
-        raise
     return PublishResult(target_path, expected, target_path.stat().st_size, time.perf_counter() - started)
 
 
