@@ -8,12 +8,21 @@ from dataclasses import asdict
 
 import dagster as dg
 
-from ml import train
 from ml.checks import elasticity_passes, forecast_passes, segmentation_passes
 from ml.features import CUSTOMER_MARTS, PRODUCT_DAY_MARTS
 from orchestration.resources import FutureMartResource
 
 OWNERS = ["team:data-science"]
+
+
+def _train():  # noqa: ANN202 - the ml.train module
+    # scikit-learn takes most of a second to import; the code location loads on every Dagster start and
+    # needs only the asset definitions, so the training code is imported when an asset runs.
+    from ml import train
+
+    return train
+
+
 KINDS = {"python", "scikitlearn", "duckdb"}
 
 
@@ -39,7 +48,7 @@ def _metadata(metrics: dict[str, float]) -> dict[str, float]:
 )
 def demand_forecast(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
     with futuremart.warehouse() as con:
-        metrics = train.run_demand_forecast(con, futuremart.settings)
+        metrics = _train().run_demand_forecast(con, futuremart.settings)
     context.log.info("demand forecast: %s", metrics)
     return dg.MaterializeResult(metadata=_metadata(metrics))
 
@@ -57,7 +66,7 @@ def demand_forecast(context: dg.AssetExecutionContext, futuremart: FutureMartRes
 )
 def price_elasticity(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
     with futuremart.warehouse() as con:
-        metrics, table = train.run_price_elasticity(con, futuremart.settings)
+        metrics, table = _train().run_price_elasticity(con, futuremart.settings)
     return dg.MaterializeResult(
         metadata=_metadata(metrics)
         | {"elasticities": dg.MetadataValue.json(dict(zip(table["category_id"], table["elasticity"], strict=True)))}
@@ -78,7 +87,7 @@ def price_elasticity(context: dg.AssetExecutionContext, futuremart: FutureMartRe
 )
 def price_recommendations(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
     with futuremart.warehouse() as con:
-        metrics = train.run_price_recommendations(con, futuremart.settings)
+        metrics = _train().run_price_recommendations(con, futuremart.settings)
     return dg.MaterializeResult(metadata=_metadata(metrics))
 
 
@@ -95,7 +104,7 @@ def price_recommendations(context: dg.AssetExecutionContext, futuremart: FutureM
 )
 def customer_segments(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
     with futuremart.warehouse() as con:
-        metrics = train.run_customer_segmentation(con, futuremart.settings)
+        metrics = _train().run_customer_segmentation(con, futuremart.settings)
     return dg.MaterializeResult(metadata=_metadata(metrics))
 
 
