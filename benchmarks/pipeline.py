@@ -65,7 +65,7 @@ def bench_raw_load(landing: Path, warehouse: Path) -> dict[str, Any]:
     return figures
 
 
-def _run(settings: Settings, instance: dg.DagsterInstance, execute: Callable[..., dg.ExecuteInProcessResult]):
+def _run(instance: dg.DagsterInstance, execute: Callable[..., dg.ExecuteInProcessResult]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     with timed(figures):
         result = execute(instance=instance, raise_on_error=False)
@@ -91,12 +91,12 @@ def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:
     (bench_home / "dagster").mkdir(parents=True, exist_ok=True)
     with dg.DagsterInstance.local_temp(str(bench_home / "dagster")) as instance:
         tags = range_tags(settings.start_date, settings.last_partition_date - dt.timedelta(days=1))
-        full = _run(settings, instance, lambda **kw: job.execute_in_process(tags=tags, **kw))
+        full = _run(instance, lambda **kw: job.execute_in_process(tags=tags, **kw))
         for folder in held_back.glob("*/*/dt=*"):
             target = bench_home / "landing" / folder.relative_to(held_back)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(folder, target)
-        new_day = _run(settings, instance, lambda **kw: job.execute_in_process(partition_key=last_day, **kw))
+        new_day = _run(instance, lambda **kw: job.execute_in_process(partition_key=last_day, **kw))
     return {
         "full_build": full,
         "new_day": new_day,
