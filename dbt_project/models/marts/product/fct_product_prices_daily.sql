@@ -59,26 +59,67 @@ list_prices as (
             )
 ),
 
-promotion_discounts as (
+-- One row per promotion and day it runs, so each scope below joins on equality (product, category or
+-- nothing) plus the day: a single join with an OR of the three scopes cannot use a hash join and took
+-- most of a minute at SF1.
+promotion_days as (
+    select
+        promotions.promotion_scope,
+        promotions.product_id,
+        promotions.category_id,
+        promotions.discount_pct,
+        calendar.price_date
+    from promotions
+    inner join calendar
+        on calendar.price_date between promotions.starts_on and promotions.ends_on
+),
+
+scoped_discounts as (
     select
         list_prices.product_id,
         list_prices.price_date,
-        max(promotions.discount_pct) as discount_pct
+        promotion_days.discount_pct
+    from list_prices
+    inner join promotion_days
+        on
+            list_prices.product_id = promotion_days.product_id
+            and list_prices.price_date = promotion_days.price_date
+    where promotion_days.promotion_scope = 'markdown'
+
+    union all
+
+    select
+        list_prices.product_id,
+        list_prices.price_date,
+        promotion_days.discount_pct
     from list_prices
     inner join products
         on list_prices.product_id = products.product_id
-    inner join promotions
+    inner join promotion_days
         on
-            list_prices.price_date between promotions.starts_on and promotions.ends_on
-            and (
-                (promotions.promotion_scope = 'markdown' and list_prices.product_id = promotions.product_id)
-                or (
-                    promotions.promotion_scope = 'category_sale'
-                    and products.category_id = promotions.category_id
-                )
-                or promotions.promotion_scope = 'sitewide_sale'
-            )
-    group by list_prices.product_id, list_prices.price_date
+            products.category_id = promotion_days.category_id
+            and list_prices.price_date = promotion_days.price_date
+    where promotion_days.promotion_scope = 'category_sale'
+
+    union all
+
+    select
+        list_prices.product_id,
+        list_prices.price_date,
+        promotion_days.discount_pct
+    from list_prices
+    inner join promotion_days
+        on list_prices.price_date = promotion_days.price_date
+    where promotion_days.promotion_scope = 'sitewide_sale'
+),
+
+promotion_discounts as (
+    select
+        product_id,
+        price_date,
+        max(discount_pct) as discount_pct
+    from scoped_discounts
+    group by product_id, price_date
 ),
 
 final as (
