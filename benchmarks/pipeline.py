@@ -71,8 +71,23 @@ def _run(instance: dg.DagsterInstance, execute: Callable[..., dg.ExecuteInProces
         result = execute(instance=instance, raise_on_error=False)
     figures["success"] = result.success
     figures["materializations"] = len(result.get_asset_materialization_events())
-    figures["events"] = len(instance.all_logs(result.run_id))
+    events = instance.all_logs(result.run_id)
+    figures["events"] = len(events)
+    figures["slowest_steps_s"] = slowest_steps(events)
     return figures
+
+
+def slowest_steps(events: list[Any], top: int = 12) -> dict[str, float]:
+    """Wall seconds of the run's slowest steps, from their start and success events: where the time went."""
+    started: dict[str, float] = {}
+    took: dict[str, float] = {}
+    for event in events:
+        kind = event.dagster_event.event_type_value if event.dagster_event else None
+        if kind == "STEP_START":
+            started[event.step_key] = event.timestamp
+        elif kind in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
+            took[event.step_key] = round(event.timestamp - started[event.step_key], 2)
+    return dict(sorted(took.items(), key=lambda item: -item[1])[:top])
 
 
 def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:

@@ -16,7 +16,10 @@ timestamp k days after the start or end date; GX compares a date given as a stri
 wrongly without saying so).
 
 A raw check in a Dagster run validates only the rows that run loaded (``run_id``, see
-:func:`run_slice`): GX on pandas is slow, and older rows were validated by the run that loaded them.
+:func:`run_slice`): GX on pandas is slow, and older rows were validated by the run that loaded them. For the
+same reason a mart suite whose ``meta.partition_column`` names the date an incremental fact is rebuilt by
+validates only the days a partitioned run rebuilt (``window``); its row-count bounds still hold for the
+whole table, counted in SQL and judged like freshness (:class:`WholeTable`).
 Used by the Dagster asset checks and by CI (``python -m expectations.runner``).
 """
 
@@ -275,6 +278,48 @@ class Freshness:
         return pd.DataFrame({"latest_business_date": pd.Series([latest], dtype="datetime64[us]")})
 
 
+@dataclass(frozen=True)
+class WholeTable:
+    """A suite's row-count expectations with the whole table's row count, for a suite run on a slice."""
+
+    rows: int
+    row_count_expectations: list[dict[str, Any]]
+
+    def expectations(self) -> list[dict[str, Any]]:
+        converted = []
+        for expectation in self.row_count_expectations:
+            kwargs = expectation["kwargs"]
+            bounds = (
+                {"min_value": kwargs["value"], "max_value": kwargs["value"]}
+                if expectation["type"] == "expect_table_row_count_to_equal"
+                else {k: kwargs[k] for k in ("min_value", "max_value") if k in kwargs}
+            )
+            converted.append(
+                {
+                    "type": "expect_column_values_to_be_between",
+                    "kwargs": {"column": "table_row_count", **bounds},
+                    "meta": {"whole_table_of": expectation["type"]},
+                }
+            )
+        return converted
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"table_row_count": [self.rows]})
+
+
+def split_row_counts(suite: gx.ExpectationSuite) -> tuple[gx.ExpectationSuite, list[dict[str, Any]]]:
+    """The suite without its row-count expectations, and those expectations (type and kwargs)."""
+    kept, counts = [], []
+    for expectation in suite.expectations:
+        config = expectation.configuration.to_json_dict()
+        if config["type"] in TABLE_LEVEL:
+            counts.append({"type": config["type"], "kwargs": config["kwargs"]})
+        else:
+            kept.append(config)
+    sliced = _gx().ExpectationSuite(name=suite.name, expectations=kept, meta=suite.meta)
+    return sliced, counts
+
+
 def _outcomes(result: Any) -> list[dict]:
     outcomes = []
     for item in result.results:
@@ -301,6 +346,7 @@ def validate_dataframe(
     suite: gx.ExpectationSuite,
     dataset: str,
     freshness: Freshness | None = None,
+    whole_table: WholeTable | None = None,
 ) -> SuiteResult:
     """Validate ``frame`` with ``suite`` in an ephemeral GX context.
 
@@ -332,6 +378,13 @@ def validate_dataframe(
             outcome["success"] = outcome["success"] and freshness.latest is not None  # empty: stale
         outcomes += fresh_outcomes
         success = success and all(o["success"] for o in fresh_outcomes)
+    if whole_table is not None and whole_table.row_count_expectations:
+        count_suite = _gx().ExpectationSuite(name=f"{suite.name}__whole_table", expectations=whole_table.expectations())
+        count_outcomes = _outcomes(run(f"{dataset}__whole_table", whole_table.frame(), count_suite))
+        for outcome in count_outcomes:
+            outcome["observed_value"] = whole_table.rows
+        outcomes += count_outcomes
+        success = success and all(o["success"] for o in count_outcomes)
     failures = [
         {k: o[k] for k in ("expectation", "kwargs", "unexpected_count", "examples", "observed_value", "exception")}
         for o in outcomes
@@ -356,12 +409,14 @@ def validate_table(
     where: str | None = None,
     *,
     run_id: str | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
     settings: Settings | None = None,
 ) -> SuiteResult:
     """Run suite ``suite_name`` against the table its ``meta.dataset`` names.
 
     ``where`` validates a slice; ``run_id`` (raw suites only) validates the rows that run loaded, and passes
-    with a note when it loaded nothing.
+    with a note when it loaded nothing; ``window`` (suites with ``meta.partition_column``) validates the
+    days from its first to its last, with the row-count bounds judged on the whole table.
     """
     started = time.perf_counter()
     settings = settings or Settings.from_env()
@@ -383,12 +438,20 @@ def validate_table(
             )
         where = f"({where}) and {run_filter}" if where else run_filter
         note = f"rows loaded by run {run_id}"
+    whole_table = None
+    if window is not None and (column := meta.get("partition_column")):
+        day_filter = f"\"{column}\" between date '{window[0].isoformat()}' and date '{window[1].isoformat()}'"
+        where = f"({where}) and {day_filter}" if where else day_filter
+        suite, counts = split_row_counts(suite)
+        rows = con.execute(f"select count(*) from {dataset}").fetchone()[0]
+        whole_table = WholeTable(rows, counts)
+        note = f"days {window[0]}..{window[1]} of {column}; row count of the whole table"
     freshness = None
     if rule := meta.get("freshness"):
         latest = latest_business_date(con, dataset, rule["column"])
         freshness = Freshness(rule["column"], int(rule["max_lag_days"]), settings.end_date, latest)
     frame = read_table(con, dataset, where, referenced_columns(doc["expectations"]))
-    result = validate_dataframe(frame, suite, dataset, freshness)
+    result = validate_dataframe(frame, suite, dataset, freshness, whole_table)
     return SuiteResult(
         **{**asdict(result), "run_id": run_id, "note": note, "seconds": round(time.perf_counter() - started, 3)}
     )

@@ -9,7 +9,13 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.defs.audit import audit_sensors
-from orchestration.defs.automation import daily_refresh, daily_refresh_schedule, landed_file_sensor
+from orchestration.defs.automation import (
+    daily_refresh,
+    daily_refresh_schedule,
+    landed_file_sensor,
+    weekly_model_training,
+    weekly_model_training_schedule,
+)
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
@@ -46,8 +52,14 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *ml_assets,
         ],
         asset_checks=[*gx_checks, *ml_checks],
-        jobs=[materialize_everything, daily_refresh, erase_customers_job, purge_expired_events_job],
-        schedules=[daily_refresh_schedule],
+        jobs=[
+            materialize_everything,
+            daily_refresh,
+            weekly_model_training,
+            erase_customers_job,
+            purge_expired_events_job,
+        ],
+        schedules=[daily_refresh_schedule, weekly_model_training_schedule],
         sensors=[landed_file_sensor, *audit_sensors],
         resources={"futuremart": futuremart or FutureMartResource(), "dbt": dbt_cli_resource()},
         executor=dg.in_process_executor,

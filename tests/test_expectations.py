@@ -229,3 +229,33 @@ def test_a_deliberately_broken_row_fails_the_suite(built, tmp_path, suite, sql, 
     assert "0 passed, 1 failed" in out.stdout
     page = build_data_docs(built.settings.with_overrides(home=tmp_path)).read_text()
     assert re.search(rf'id="{suite}">{suite}\s*<span class="fail">FAIL', page)
+
+
+def test_a_windowed_mart_suite_validates_its_days_and_counts_the_whole_table(built, tmp_path):
+    """A partitioned run validates only the days it rebuilt of an incremental fact: a bad row outside them
+    is not read, one inside is caught, and the row-count bounds still judge the whole table."""
+    warehouse = tmp_path / "windowed.duckdb"
+    shutil.copyfile(built.settings.warehouse_path, warehouse)
+    suite = "marts_fct_order_lines"
+    assert suite_docs()[suite]["meta"]["partition_column"] == "order_date"
+    with duckdb.connect(str(warehouse)) as con:
+        first, last = con.execute("select min(order_date), max(order_date) from marts.fct_order_lines").fetchone()
+        day = (last, last)
+        whole = con.execute("select count(*) from marts.fct_order_lines").fetchone()[0]
+        in_day = con.execute("select count(*) from marts.fct_order_lines where order_date = ?", [last]).fetchone()[0]
+        windowed = validate_table(con, suite, window=day, settings=built.settings)
+        assert windowed.success, windowed.summary()
+        assert windowed.rows == in_day < whole
+        counted = [e for e in windowed.expectations if e["kwargs"].get("column") == "table_row_count"]
+        assert [e["observed_value"] for e in counted] == [whole]
+
+        con.execute(f"update marts.fct_order_lines set quantity = -5 where order_date = date '{first}'")
+        assert validate_table(con, suite, window=day, settings=built.settings).success  # not its days
+        con.execute(f"update marts.fct_order_lines set quantity = -5 where order_date = date '{last}'")
+        caught = validate_table(con, suite, window=day, settings=built.settings)
+        assert not caught.success and caught.failures[0]["kwargs"]["column"] == "quantity", caught.summary()
+
+        con.execute(f"delete from marts.fct_order_lines where order_date < date '{last}'")
+        shrunk = validate_table(con, suite, window=day, settings=built.settings)
+    assert not shrunk.success
+    assert {f["kwargs"].get("column") for f in shrunk.failures} >= {"table_row_count"}, shrunk.summary()

@@ -27,6 +27,17 @@ def test_high_volume_feeds_are_daily_partitioned_and_reference_data_is_not():
     assert defs.resolve_schedule_def("daily_refresh_schedule").cron_schedule == "0 4 * * *"
 
 
+def test_models_are_retrained_weekly_not_by_the_nightly_refresh():
+    daily = defs.resolve_job_def("daily_refresh").asset_layer.executable_asset_keys
+    weekly = defs.resolve_job_def("weekly_model_training").asset_layer.executable_asset_keys
+    ml = {spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name == "ml"}
+    assert ml and ml <= weekly and not ml & daily
+    published = {spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name == "published"}
+    assert published <= daily and published <= weekly  # both runs refresh what analysts read
+    schedule = defs.resolve_schedule_def("weekly_model_training_schedule")
+    assert schedule.cron_schedule == "0 6 * * 1" and schedule.job_name == "weekly_model_training"
+
+
 def test_the_nightly_schedule_requests_the_previous_day_and_skips_outside_the_calendar():
     schedule = defs.resolve_schedule_def("daily_refresh_schedule")
     keys = DAILY.get_partition_keys()

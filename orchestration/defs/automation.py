@@ -14,16 +14,43 @@ from ingestion.contracts import EntityContract, load_contracts
 from orchestration.defs.ingestion import raw_key
 from orchestration.partitions import DAILY
 
-# Everything after landing: the loads of the day's files, dbt, checks, scores. Landing itself is the
-# source systems' job (here the generator); the sensor reacts to what they drop.
+# The models are retrained weekly, not with every day's data: a day moves their estimates little, and
+# training (most of the ml group's time) would otherwise dominate the nightly run. The models report
+# shows the training, so it goes with it. The published copies carry the latest trained outputs.
+MODEL_TRAINING = dg.AssetSelection.groups("ml") | dg.AssetSelection.assets(dg.AssetKey(["reports", "models_report"]))
+
+# Everything after landing but the model training: the loads of the day's files, dbt, checks, scores,
+# reports, publish. Landing itself is the source systems' job (here the generator); the sensor reacts to
+# what they drop.
 daily_refresh = dg.define_asset_job(
     "daily_refresh",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion") - MODEL_TRAINING,
     partitions_def=DAILY,
     description="Load a day's landed extracts into raw, rebuild that day of the incremental facts and "
     "everything downstream, run the checks. Backfill a date range from the UI (one run per range).",
     executor_def=dg.in_process_executor,
 )
+
+
+weekly_model_training = dg.define_asset_job(
+    "weekly_model_training",
+    selection=MODEL_TRAINING
+    | dg.AssetSelection.groups("published")
+    | dg.AssetSelection.assets(dg.AssetKey(["reports", "index"])),
+    description="Retrain and score every model on the marts as they are (demand forecast, pricing, "
+    "segments), rebuild the models report and republish the copies that carry their outputs.",
+    executor_def=dg.in_process_executor,
+)
+
+
+@dg.schedule(
+    job=weekly_model_training,
+    cron_schedule="0 6 * * 1",
+    execution_timezone="UTC",
+    description="Every Monday at 06:00 UTC, after the nightly refresh: retrain the models.",
+)
+def weekly_model_training_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    return dg.RunRequest(run_key=context.scheduled_execution_time.date().isoformat())
 
 
 def previous_day_request(scheduled_for: dt.datetime, partition_keys: list[str]) -> dg.RunRequest | dg.SkipReason:
