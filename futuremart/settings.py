@@ -64,8 +64,8 @@ class AiServiceBars:
     max_alert_share: float
 
 
-# ``full``: scale >= 0.5 (measured at scale 1: rating agreement 0.98, intent coverage 1.0, canaries 1.0, alert
-# share 0.0001). ``small``: a scale-0.02 world has ~250 reviews and ~60 conversations, so the agreement bars
+# ``full``: scale >= 0.5 (measured at scale 1, seed 42: rating agreement 0.977, intent coverage 1.0, canaries
+# 1.0, alert share 0.00006). ``small``: a scale-0.02 world has ~250 reviews and ~60 conversations, so the agreement bars
 # are looser; a scorer with flipped or random polarity (agreement ~0.0 or ~0.5) still fails both.
 AI_SERVICE_BARS = {
     "full": AiServiceBars(rating_agreement=0.85, intent_coverage=0.95, canary_recall=1.0, max_alert_share=0.001),

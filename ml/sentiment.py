@@ -20,7 +20,7 @@ scores only, never the text, so nothing new reaches an analyst's copy.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import duckdb
 import numpy as np
@@ -78,8 +78,11 @@ def build_analyzer(domain_lexicon: Mapping[str, float] = DOMAIN_LEXICON) -> Sent
     return analyzer
 
 
-def _rewrite_phrases(text: str) -> str:
-    for pattern, token in DOMAIN_PHRASES:
+Phrases = Sequence[tuple[re.Pattern[str], str]]
+
+
+def _rewrite_phrases(text: str, phrases: Phrases) -> str:
+    for pattern, token in phrases:
         text = pattern.sub(token, text)
     return text
 
@@ -90,13 +93,18 @@ def label(compound: np.ndarray | pd.Series, neutral_band: float) -> np.ndarray:
     return np.select([values > neutral_band, values < -neutral_band], ["positive", "negative"], "neutral")
 
 
-def score_texts(texts: Iterable[str | None], analyzer: SentimentIntensityAnalyzer, neutral_band: float) -> pd.DataFrame:
+def score_texts(
+    texts: Iterable[str | None],
+    analyzer: SentimentIntensityAnalyzer,
+    neutral_band: float,
+    phrases: Phrases = DOMAIN_PHRASES,
+) -> pd.DataFrame:
     """One row per text: VADER's compound score, its positive/neutral/negative shares, and the label.
 
-    A missing or empty text scores 0 (neutral)."""
+    ``phrases`` are rewritten to lexicon tokens first. A missing or empty text scores 0 (neutral)."""
     rows = []
     for text in texts:
-        scores = analyzer.polarity_scores(_rewrite_phrases(text or ""))
+        scores = analyzer.polarity_scores(_rewrite_phrases(text or "", phrases))
         rows.append((scores["compound"], scores["pos"], scores["neu"], scores["neg"]))
     frame = pd.DataFrame(rows, columns=SCORE_COLUMNS, dtype=float)
     frame["sentiment"] = label(frame["compound"], neutral_band)
@@ -146,7 +154,10 @@ def read_documents(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
 
 
 def score_documents(
-    documents: Mapping[str, pd.DataFrame], analyzer: SentimentIntensityAnalyzer, neutral_band: float
+    documents: Mapping[str, pd.DataFrame],
+    analyzer: SentimentIntensityAnalyzer,
+    neutral_band: float,
+    phrases: Phrases = DOMAIN_PHRASES,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every document; returns (``sentiment_scores``, ``support_conversation_insights``).
 
@@ -157,15 +168,15 @@ def score_documents(
     """
     reviews = documents["reviews"]
     review_text = (reviews["review_title"].fillna("") + ". " + reviews["review_body"].fillna("")).tolist()
-    review_scores = score_texts(review_text, analyzer, neutral_band)
+    review_scores = score_texts(review_text, analyzer, neutral_band, phrases)
 
     support = documents["support"]
     turns = [customer_turns(t) for t in support["transcript"]]
-    closing = score_texts([t[-1] if t else "" for t in turns], analyzer, neutral_band)
-    opening = score_texts([t[0] if t else "" for t in turns], analyzer, neutral_band)
+    closing = score_texts([t[-1] if t else "" for t in turns], analyzer, neutral_band, phrases)
+    opening = score_texts([t[0] if t else "" for t in turns], analyzer, neutral_band, phrases)
 
     social = documents["social"]
-    social_scores = score_texts(social["mention_text"].tolist(), analyzer, neutral_band)
+    social_scores = score_texts(social["mention_text"].tolist(), analyzer, neutral_band, phrases)
 
     def part(source: str, ids: pd.Series, customers: pd.Series | None, dates: pd.Series, scores: pd.DataFrame):
         return pd.DataFrame(
