@@ -58,7 +58,8 @@ ANALYST_TABLES = (
 OPTIONAL_SCHEMAS = ("ml",)
 # The vault holds names, emails, streets, IPs in clear; raw to intermediate hold their tokens, exact birth
 # dates and unscrubbed operational detail: no copy for readers takes them by accident.
-PERSONAL_DATA_SCHEMAS = frozenset({"raw", "quarantine", "staging", "intermediate", VAULT_SCHEMA})
+# The security alerts name customer accounts and IP-address tokens of people under attack: the steward's alone.
+PERSONAL_DATA_SCHEMAS = frozenset({"raw", "quarantine", "staging", "intermediate", "security", VAULT_SCHEMA})
 # The catalog and quality tables every role may read: they describe the data, they hold none of it.
 CATALOG_TABLES = (
     "governance.gov_catalog_models",
@@ -142,9 +143,12 @@ ROLE_COPIES: dict[str, RoleCopy] = {
             *CATALOG_TABLES,
         ),
     ),
-    # The steward resolves tokens (the vault) and looks after the data (governance, with the load audit).
+    # The steward resolves tokens (the vault) and looks after the data (governance, with the load audit), and
+    # follows up the security alerts (when the monitoring ran), which only the vault can resolve to a person.
     # The vault is copied as its own encrypted file (steward_vault.duckdb): never in clear on disk.
-    "steward": RoleCopy("steward", ("governance", "reference"), personal_data=True, vault=True),
+    "steward": RoleCopy(
+        "steward", ("governance", "reference"), optional_schemas=("security",), personal_data=True, vault=True
+    ),
 }
 STAGED_INFIX = ".tmp-"
 

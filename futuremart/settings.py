@@ -46,6 +46,33 @@ ML_BARS = {
 SMALL_WORLD_SCALE = 0.5
 
 
+@dataclass(frozen=True)
+class AiServiceBars:
+    """Bars the blocking checks of the AI services hold their metrics to (no answer key is read in the
+    pipeline: each bar is on a signal the warehouse itself carries).
+
+    ``rating_agreement``: share of clearly rated reviews (4-5 stars or 1-2 stars) whose text the sentiment
+    scorer labels the same way (positive or negative). ``intent_coverage``: share of support conversations
+    given one of the known intents (not ``other``). ``canary_recall``: share of the synthetic attack bursts
+    injected into a copy of the security events that the detector flags. ``max_alert_share``: largest share
+    of (source, hour) windows the detector may flag, a guard against an alert flood.
+    """
+
+    rating_agreement: float
+    intent_coverage: float
+    canary_recall: float
+    max_alert_share: float
+
+
+# ``full``: scale >= 0.5 (measured at scale 1, seed 42: rating agreement 0.977, intent coverage 1.0, canaries
+# 1.0, alert share 0.00006). ``small``: a scale-0.02 world has ~250 reviews and ~60 conversations, so the agreement bars
+# are looser; a scorer with flipped or random polarity (agreement ~0.0 or ~0.5) still fails both.
+AI_SERVICE_BARS = {
+    "full": AiServiceBars(rating_agreement=0.85, intent_coverage=0.95, canary_recall=1.0, max_alert_share=0.001),
+    "small": AiServiceBars(rating_agreement=0.75, intent_coverage=0.85, canary_recall=1.0, max_alert_share=0.005),
+}
+
+
 class SettingsError(ValueError):
     """A setting has a value the platform cannot use; the message names the variable and the fix."""
 
@@ -85,7 +112,9 @@ class Settings:
     ``FUTUREMART_ML_BARS``       ``auto``             quality bars of the model checks: ``full`` (the
                                                       acceptance bars), ``small`` (looser, for worlds too
                                                       small to estimate much) or ``auto`` (``small``
-                                                      below scale 0.5, else ``full``); see ``MlBars``
+                                                      below scale 0.5, else ``full``); see ``MlBars``;
+                                                      the AI services' checks follow the same level
+                                                      (``AiServiceBars``)
     ``FUTUREMART_ML_MAX_PRICE``  ``0.15``             pricing guard-rail: largest relative move from
     ``_CHANGE``                                       the current price
     ``FUTUREMART_ML_MIN_MARGIN`` ``0.10``             pricing guard-rail: price >= unit cost × (1 + this)
@@ -100,6 +129,12 @@ class Settings:
     ``FUTUREMART_CLICKSTREAM_RETENTION_DAYS`` ``400``   days of clickstream kept (raw and fct_web_events) by
                                                       ``futuremart purge``, counted back from the last day
     ``FUTUREMART_SECURITY_RETENTION_DAYS`` ``400``      days of sign-in and data-access events kept
+    ``FUTUREMART_SENTIMENT_NEUTRAL_BAND`` ``0.05``      compound sentiment scores within +-this are labelled
+                                                      neutral (VADER's own convention)
+    ``FUTUREMART_SECURITY_ALERT_Z`` ``8``               robust z-score a (source, hour) window must reach to
+                                                      raise a security alert
+    ``FUTUREMART_SECURITY_ALERT_MIN_EVENTS`` ``10``     fewest events a window needs to raise an alert (a
+                                                      few failed sign-ins of one person are not an attack)
     ============================ ==================== ===================================================
     """
 
@@ -123,6 +158,9 @@ class Settings:
     vault_key_file: Path | None = None
     clickstream_retention_days: int = 400
     security_retention_days: int = 400
+    sentiment_neutral_band: float = 0.05
+    security_alert_z: float = 8.0
+    security_alert_min_events: int = 10
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -158,6 +196,14 @@ class Settings:
         for name in ("clickstream_retention_days", "security_retention_days"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"FUTUREMART_{name.upper()} must be at least 1 day, got {getattr(self, name)}.")
+        if not 0 <= self.sentiment_neutral_band < 1:
+            raise SettingsError(
+                f"FUTUREMART_SENTIMENT_NEUTRAL_BAND must be between 0 and 1, got {self.sentiment_neutral_band}."
+            )
+        if self.security_alert_z <= 0 or self.security_alert_min_events < 1:
+            raise SettingsError(
+                "FUTUREMART_SECURITY_ALERT_Z must be positive and FUTUREMART_SECURITY_ALERT_MIN_EVENTS at least 1."
+            )
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
             object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
@@ -207,6 +253,14 @@ class Settings:
         if level == "auto":
             level = "small" if self.scale_factor < SMALL_WORLD_SCALE else "full"
         return ML_BARS[level]
+
+    @property
+    def ai_service_bars(self) -> AiServiceBars:
+        """The bars of the AI services' checks, at the same level as the model bars (``FUTUREMART_ML_BARS``)."""
+        level = self.ml_bars_level
+        if level == "auto":
+            level = "small" if self.scale_factor < SMALL_WORLD_SCALE else "full"
+        return AI_SERVICE_BARS[level]
 
     @property
     def last_partition_date(self) -> dt.date:
@@ -314,6 +368,16 @@ class Settings:
         for name in ("clickstream_retention_days", "security_retention_days"):
             if days := env.get(f"FUTUREMART_{name.upper()}"):
                 values[name] = _parse(int, f"FUTUREMART_{name.upper()}", days, "a number of days such as 90")
+        if band := env.get("FUTUREMART_SENTIMENT_NEUTRAL_BAND"):
+            values["sentiment_neutral_band"] = _parse(
+                float, "FUTUREMART_SENTIMENT_NEUTRAL_BAND", band, "a compound score such as 0.05"
+            )
+        if z := env.get("FUTUREMART_SECURITY_ALERT_Z"):
+            values["security_alert_z"] = _parse(float, "FUTUREMART_SECURITY_ALERT_Z", z, "a positive number such as 8")
+        if min_events := env.get("FUTUREMART_SECURITY_ALERT_MIN_EVENTS"):
+            values["security_alert_min_events"] = _parse(
+                int, "FUTUREMART_SECURITY_ALERT_MIN_EVENTS", min_events, "an integer >= 1"
+            )
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):

@@ -106,13 +106,13 @@ def register_model(con: duckdb.DuckDBPyConnection, record: ModelVersion) -> None
     )
 
 
-def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
-    """Replace ``ml.<name>`` with ``frame`` in one transaction; returns the row count."""
-    con.execute(f"create schema if not exists {SCHEMA}")
+def write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, schema: str = SCHEMA) -> int:
+    """Replace ``<schema>.<name>`` (``ml`` by default) with ``frame`` in one transaction; returns the row count."""
+    con.execute(f"create schema if not exists {schema}")
     con.register("_ml_frame", frame)
     try:
         con.execute("begin transaction")
-        con.execute(f"create or replace table {SCHEMA}.{name} as select * from _ml_frame")
+        con.execute(f"create or replace table {schema}.{name} as select * from _ml_frame")
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.ai_services import ai_service_assets
 from orchestration.defs.audit import audit_sensors
 from orchestration.defs.automation import (
     daily_refresh,
@@ -50,6 +51,7 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *report_assets,
             reports_index,
             *ml_assets,
+            *ai_service_assets,
         ],
         asset_checks=[*gx_checks, *ml_checks],
         jobs=[

@@ -7,6 +7,7 @@ import dagster as dg
 from futuremart.privacy import LeakScan
 from futuremart.publish import ROLE_COPIES, LeakFound, RoleCopy, publish_role
 from futuremart.vault import Vault
+from orchestration.defs.ai_services import ai_service_assets
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ml import ml_assets
@@ -18,7 +19,8 @@ _DESCRIPTIONS = {
     "analyst": "every mart, the reference seeds and the governance catalog and quality tables",
     "marketing": "the campaign, email, promotion, customer (tokens and generalized attributes only) and web marts",
     "finance": "the sales, payment, return, purchasing, ad-spend and promotion marts",
-    "steward": "governance with the load and audit logs and the erasure register, the reference seeds; with it "
+    "steward": "governance with the load and audit logs and the erasure register, the reference seeds, the "
+    "security alerts; with it "
     "published/steward_vault.duckdb, an encrypted copy of the pii vault (clear values behind the tokens)",
 }
 
@@ -64,6 +66,7 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
             *(k for definition in dbt_asset_definitions for k in definition.keys),
             data_quality_scores.key,
             *(asset.key for asset in ml_assets),  # the ml schema is published too
+            *(key for asset in ai_service_assets for key in asset.keys),  # ml scores, security alerts
         ],
         # It attaches the warehouse read-only, which a writer in another process would block (and vice versa).
         pool="duckdb_writer",
