@@ -10,6 +10,7 @@ from futuremart.vault import Vault
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ml import ml_assets
+from orchestration.defs.personalization import customer_recommendations
 from orchestration.resources import FutureMartResource
 
 LEAK_CHECK = "no_clear_pii"
@@ -64,6 +65,7 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
             *(k for definition in dbt_asset_definitions for k in definition.keys),
             data_quality_scores.key,
             *(asset.key for asset in ml_assets),  # the ml schema is published too
+            customer_recommendations.key,
         ],
         # It attaches the warehouse read-only, which a writer in another process would block (and vice versa).
         pool="duckdb_writer",
