@@ -296,6 +296,11 @@ def erase_customers(
                     _append_proof(
                         settings, proof, TouchedTable(f"published/{copy.path.name}", "republished", copy.rows)
                     )
+    # Exported activation audiences lose the customers now, republish or not: they are sent from, not read.
+    from futuremart.activation import remove_erased
+
+    removed = remove_erased(settings.published_dir, set(ids), tag=proof.erasure_id)
+    _append_proof(settings, proof, TouchedTable("published/activation", "deleted", removed))
     log.info(
         "erasure %s: %d customer(s), %d rows in %d tables", proof.erasure_id, len(ids), proof.rows, len(proof.touched)
     )

@@ -19,3 +19,8 @@ def elasticity_passes(metrics: dict[str, float], bars: MlBars) -> bool:
 def segmentation_passes(metrics: dict[str, float], bars: MlBars) -> bool:
     """The segments are separated: silhouette at least ``bars.silhouette``."""
     return metrics["silhouette"] >= bars.silhouette
+
+
+def recommendations_pass(metrics: dict[str, float], bars: MlBars) -> bool:
+    """Precision@10 on the held-out weeks beats the popularity baseline's by at least ``bars.reco_precision_gain``."""
+    return metrics["precision_gain"] >= bars.reco_precision_gain

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from futuremart.settings import Settings
-from ml import demand_forecast, pricing, segmentation
+from ml import demand_forecast, pricing, recommendations, segmentation
 from ml.features import customer_behaviour, data_version, product_day_panel
 from ml.registry import register_model, save_model, write_table
 
@@ -128,4 +128,29 @@ def run_customer_segmentation(con: duckdb.DuckDBPyConnection, settings: Settings
     register_model(con, record)
     write_table(con, "customer_segments", result.segments.assign(model_version=record.version))
     write_table(con, "segment_profiles", result.profiles.assign(model_version=record.version))
+    return result.metrics
+
+
+def run_recommendations(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, float]:
+    """Evaluate and fit the recommender; write ``ml.customer_recommendations`` (top 10 per customer)."""
+    interactions = recommendations.read_interactions(con)
+    result = recommendations.train_recommender(interactions)
+    record = save_model(
+        settings.models_dir,
+        "product_recommendations",
+        result.model,
+        data_version=data_version(interactions.purchases, interactions.views),
+        training_window=result.training_window,
+        features=recommendations.FEATURES,
+        metrics=result.metrics,
+        params={
+            "n_clusters": recommendations.N_CLUSTERS,
+            "holdout_days": recommendations.HOLDOUT_DAYS,
+            "top_k": recommendations.TOP_K,
+            "price_tiers": recommendations.PRICE_TIERS,
+            "seed": recommendations.SEED,
+        },
+    )
+    register_model(con, record)
+    write_table(con, "customer_recommendations", result.table.assign(model_version=record.version))
     return result.metrics

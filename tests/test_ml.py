@@ -32,6 +32,7 @@ ML_TABLES = (
     "price_impact_by_category",
     "customer_segments",
     "segment_profiles",
+    "customer_recommendations",
     "model_registry",
 )
 
@@ -59,7 +60,8 @@ def test_the_job_trains_registers_and_publishes_every_model(built):
         )
     } == {True}
     models = registered(built)
-    assert set(models) == {"demand_forecast", "price_elasticity", "customer_segmentation"}
+    # product_recommendations is registered by the personalization group (tests/test_personalization.py).
+    assert set(models) == {"demand_forecast", "price_elasticity", "customer_segmentation", "product_recommendations"}
     for name, model in models.items():
         metadata = json.loads((model["artifact"].parent / "metadata.json").read_text())
         assert metadata["version"] == model["version"] and metadata["features"] and metadata["data_version"]

@@ -17,7 +17,9 @@ from orchestration.partitions import DAILY
 # The models are retrained weekly, not with every day's data: a day moves their estimates little, and
 # training (most of the ml group's time) would otherwise dominate the nightly run. The models report
 # shows the training, so it goes with it. The published copies carry the latest trained outputs.
-MODEL_TRAINING = dg.AssetSelection.groups("ml") | dg.AssetSelection.assets(dg.AssetKey(["reports", "models_report"]))
+MODEL_TRAINING = dg.AssetSelection.groups("ml") | dg.AssetSelection.assets(
+    dg.AssetKey(["reports", "models_report"]), dg.AssetKey(["ml", "customer_recommendations"])
+)
 
 # Everything after landing but the model training: the loads of the day's files, dbt, checks, scores,
 # reports, publish. Landing itself is the source systems' job (here the generator); the sensor reacts to

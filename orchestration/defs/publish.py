@@ -11,6 +11,7 @@ from orchestration.defs.ai_services import ai_service_assets
 from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ml import ml_assets
+from orchestration.defs.personalization import customer_recommendations
 from orchestration.resources import FutureMartResource
 
 LEAK_CHECK = "no_clear_pii"
@@ -67,6 +68,7 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
             data_quality_scores.key,
             *(asset.key for asset in ml_assets),  # the ml schema is published too
             *(key for asset in ai_service_assets for key in asset.keys),  # ml scores, security alerts
+            customer_recommendations.key,
         ],
         # It attaches the warehouse read-only, which a writer in another process would block (and vice versa).
         pool="duckdb_writer",
