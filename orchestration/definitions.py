@@ -13,6 +13,7 @@ from orchestration.defs.automation import daily_refresh, daily_refresh_schedule,
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
+from orchestration.defs.marketing import marketing_assets, marketing_checks
 from orchestration.defs.ml import ml_assets, ml_checks
 from orchestration.defs.privacy import erase_customers_job, purge_expired_events_job
 from orchestration.defs.publish import published_assets
@@ -44,8 +45,9 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *report_assets,
             reports_index,
             *ml_assets,
+            *marketing_assets,
         ],
-        asset_checks=[*gx_checks, *ml_checks],
+        asset_checks=[*gx_checks, *ml_checks, *marketing_checks],
         jobs=[materialize_everything, daily_refresh, erase_customers_job, purge_expired_events_job],
         schedules=[daily_refresh_schedule],
         sensors=[landed_file_sensor, *audit_sensors],

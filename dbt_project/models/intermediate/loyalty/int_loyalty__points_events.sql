@@ -109,7 +109,9 @@ earned as (
         delivered_orders.order_id,
         tiers.tier_code,
         cast(floor(
-            delivered_orders.net_merchandise_amount * earn_rate.points_per_currency_unit * tiers.earn_multiplier
+            delivered_orders.net_merchandise_amount
+            * earn_rate.points_per_currency_unit
+            * tiers.earn_multiplier
         ) as bigint) as points
     from delivered_orders
     cross join earn_rate

@@ -1,7 +1,7 @@
 -- Points leaving the balance by rule (seed loyalty_rules), one row per event:
 --   burn:   at each quarter end, whole blocks of burn_block_points become reward vouchers. Blocks already
 --           converted are never converted again, so the points burned up to a quarter end are
---           block × floor(highest balance of earned and reversed points seen at any quarter end so far / block);
+--           block × floor(highest balance of earned and reversed points at any quarter end so far / block);
 --           a quarter end can burn only when an event of that quarter raised the running balance, so the
 --           member's own event quarters are the only ones to look at. Quarters not yet over burn nothing.
 --   expiry: expiry_inactive_days after the last delivered order, what is left expires (burns before the
@@ -45,7 +45,8 @@ members as (
 expiries as (
     select
         members.customer_id,
-        {{ dbt.dateadd('day', 'cast(params.expiry_days as integer)', 'members.last_earn_date') }} as expires_on
+        {{ dbt.dateadd('day', 'cast(params.expiry_days as integer)', 'members.last_earn_date') }}
+            as expires_on
     from members
     cross join params
 ),
@@ -77,7 +78,7 @@ balance_at_quarter_end as (
     inner join events
         on
             eligible_quarters.customer_id = events.customer_id
-            and events.event_date <= eligible_quarters.quarter_end
+            and eligible_quarters.quarter_end >= events.event_date
     group by eligible_quarters.customer_id, eligible_quarters.quarter_end
 ),
 
@@ -119,7 +120,7 @@ expiring as (
     inner join events
         on
             expiries.customer_id = events.customer_id
-            and events.event_date <= expiries.expires_on
+            and expiries.expires_on >= events.event_date
     where expiries.expires_on <= as_of.last_data_date
     group by expiries.customer_id, expiries.expires_on
 ),
@@ -137,7 +138,9 @@ expired as (
 
 final as (
     select
-        {{ dbt.concat(["'burn-'", "burns.customer_id", "'-'", dbt.cast("burns.quarter_end", dbt.type_string())]) }}
+        {{ dbt.concat([
+            "'burn-'", "burns.customer_id", "'-'", dbt.cast("burns.quarter_end", dbt.type_string())
+        ]) }}
             as ledger_entry_id,
         burns.customer_id,
         'burn' as event_type,
@@ -153,7 +156,8 @@ final as (
         {{ dbt.concat(["'expiry-'", "expired.customer_id"]) }} as ledger_entry_id,
         expired.customer_id,
         'expiry' as event_type,
-        {{ dbt.dateadd('second', '86399', dbt.cast('expired.expires_on', dbt.type_timestamp())) }} as event_at,
+        {{ dbt.dateadd('second', '86399', dbt.cast('expired.expires_on', dbt.type_timestamp())) }}
+            as event_at,
         cast(expired.expires_on as date) as event_date,
         cast(-expired.points_expired as bigint) as points,
         cast(0 as decimal(12, 2)) as reward_value

@@ -16,7 +16,7 @@ rules as (
 ),
 
 expiry_days as (
-    select cast(rule_value as integer) as days
+    select cast(rule_value as integer) as inactive_days
     from rules
     where rule_code = 'expiry_inactive_days'
 ),
@@ -57,7 +57,8 @@ final as (
         cast(current_tier.tier_rank as integer) as tier_rank,
         cast(totals.qualifying_spend as decimal(14, 2)) as qualifying_spend,
         cast(next_tier.tier_code as varchar) as next_tier_code,
-        cast(next_tier.min_qualifying_spend - totals.qualifying_spend as decimal(14, 2)) as spend_to_next_tier,
+        cast(next_tier.min_qualifying_spend - totals.qualifying_spend as decimal(14, 2))
+            as spend_to_next_tier,
         cast(totals.points_earned as bigint) as points_earned,
         cast(totals.points_reversed as bigint) as points_reversed,
         cast(totals.points_burned as bigint) as points_burned,
@@ -68,7 +69,8 @@ final as (
         cast(totals.returns_received as bigint) as returns_received,
         cast(totals.first_earn_date as date) as first_earn_date,
         cast(totals.last_earn_date as date) as last_earn_date,
-        cast({{ dbt.dateadd('day', 'expiry_days.days', 'totals.last_earn_date') }} as date) as balance_expires_on,
+        cast({{ dbt.dateadd('day', 'expiry_days.inactive_days', 'totals.last_earn_date') }} as date)
+            as balance_expires_on,
         cast(totals.is_expired as boolean) as is_expired
     from totals
     cross join expiry_days
