@@ -66,7 +66,7 @@ def replay_programme(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             if kind == "earn":
                 o = order_by_id.loc[source]
                 net = float(o.subtotal - o.promo)
-                mult, _ = _tier(spend, tiers)
+                mult, _ = _tier(max(spend, 0.0), tiers)
                 points = math.floor(net * rules["earn_points_per_currency_unit"] * mult + 1e-9)
                 earned_by_order[source] = points
                 spend += net

@@ -100,7 +100,8 @@ tier_at_event as (
         max(tiers.tier_rank) as tier_rank
     from running_spend
     inner join tiers
-        on running_spend.qualifying_spend_before >= tiers.min_qualifying_spend
+        -- A full return of a promo order takes back more than its net spend: below zero is the entry tier.
+        on greatest(running_spend.qualifying_spend_before, 0) >= tiers.min_qualifying_spend
     group by running_spend.customer_id, running_spend.source_id, running_spend.event_type
 ),
 
@@ -129,7 +130,11 @@ reversed as (
         received_returns.order_id,
         cast(case
             when delivered_orders.subtotal > 0
-                then -floor(earned.points * received_returns.refund_amount / delivered_orders.subtotal)
+                -- Rounded before the floor: the division goes through floating point, and a full refund
+                -- must take back exactly the points earned (not one fewer).
+                then -floor(round(
+                    earned.points * received_returns.refund_amount / delivered_orders.subtotal, 6
+                ))
             else 0
         end as bigint) as points
     from received_returns
