@@ -117,6 +117,8 @@ ROLE_COPIES: dict[str, RoleCopy] = {
                 "fct_sessions",
                 "agg_funnel_daily",
                 "agg_product_views_daily",
+                "dim_loyalty_member",
+                "fct_loyalty_points_ledger",
             ),
             *CATALOG_TABLES,
         ),

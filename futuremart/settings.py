@@ -128,6 +128,8 @@ class Settings:
     ``FUTUREMART_ML_MIN_MARGIN`` ``0.10``             pricing guard-rail: price >= unit cost × (1 + this)
     ``FUTUREMART_ML_COMPETITOR`` ``0.10``             pricing guard-rail: price <= competitor price ×
     ``_CAP``                                          (1 + this)
+    ``FUTUREMART_UPLIFT``        ``2000``             bootstrap resamples of the campaign uplift interval
+    ``_RESAMPLES``                                    (ml/campaign_uplift.py); at least 200
     ``FUTUREMART_VAULT_KEY``     (unset)              encryption key of the pii vault file
                                                       (``<home>/vault/pii.duckdb``, DuckDB AES encryption);
                                                       at least 16 characters
@@ -162,6 +164,7 @@ class Settings:
     ml_max_price_change: float = 0.15
     ml_min_margin: float = 0.10
     ml_competitor_cap: float = 0.10
+    uplift_resamples: int = 2000
     vault_key: str | None = field(default=None, repr=False)
     vault_key_file: Path | None = None
     clickstream_retention_days: int = 400
@@ -191,6 +194,11 @@ class Settings:
             raise SettingsError(f"FUTUREMART_LANDING_THREADS must be at least 1, got {self.landing_threads}.")
         if self.pii_key is not None and len(self.pii_key) < MIN_PII_KEY_CHARS:
             raise SettingsError(f"FUTUREMART_PII_KEY must be at least {MIN_PII_KEY_CHARS} characters long.")
+        if self.uplift_resamples < 200:
+            raise SettingsError(
+                f"FUTUREMART_UPLIFT_RESAMPLES must be at least 200 (a 95% interval needs the tails), "
+                f"got {self.uplift_resamples}."
+            )
         if self.ml_bars_level not in ML_BARS and self.ml_bars_level != "auto":
             raise SettingsError(f"FUTUREMART_ML_BARS must be auto, full or small, got {self.ml_bars_level!r}.")
         if not 0 < self.ml_max_price_change < 1:
@@ -386,6 +394,8 @@ class Settings:
             values["security_alert_min_events"] = _parse(
                 int, "FUTUREMART_SECURITY_ALERT_MIN_EVENTS", min_events, "an integer >= 1"
             )
+        if resamples := env.get("FUTUREMART_UPLIFT_RESAMPLES"):
+            values["uplift_resamples"] = _parse(int, "FUTUREMART_UPLIFT_RESAMPLES", resamples, "an integer >= 200")
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):

@@ -20,6 +20,7 @@ from orchestration.defs.automation import (
 from orchestration.defs.dbt import dbt_asset_definitions, dbt_cli_resource
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ingestion import land_source_extracts, load_audit, raw_assets
+from orchestration.defs.marketing import marketing_assets, marketing_checks
 from orchestration.defs.ml import ml_assets, ml_checks
 from orchestration.defs.personalization import personalization_assets, personalization_checks
 from orchestration.defs.privacy import erase_customers_job, purge_expired_events_job
@@ -54,8 +55,9 @@ def build_definitions(futuremart: FutureMartResource | None = None) -> dg.Defini
             *ml_assets,
             *ai_service_assets,
             *personalization_assets,
+            *marketing_assets,
         ],
-        asset_checks=[*gx_checks, *ml_checks, *personalization_checks],
+        asset_checks=[*gx_checks, *ml_checks, *personalization_checks, *marketing_checks],
         jobs=[
             materialize_everything,
             daily_refresh,

@@ -1,0 +1,51 @@
+-- One row per campaign audience member: the order lines they bought during the campaign window
+-- (starts_on .. ends_on by order date), every order placed counted (demand). The generator plants the
+-- uplift on exactly this quantity (ingestion/world/simulate.py: each line a treated member buys while the
+-- campaign runs brings `uplift` extra lines bought by treated members), so treatment vs holdout lines per
+-- member estimate it; ml/campaign_uplift.py resamples these rows for its interval.
+with
+
+campaigns as (
+    select * from {{ ref('stg_marketing__campaigns') }}
+),
+
+audiences as (
+    select * from {{ ref('stg_marketing__campaign_audiences') }}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+),
+
+lines_per_order as (
+    select
+        order_id,
+        count(*) as line_count
+    from order_lines
+    group by order_id
+),
+
+final as (
+    select
+        audiences.campaign_id,
+        audiences.customer_id,
+        audiences.assigned_group,
+        cast(coalesce(sum(lines_per_order.line_count), 0) as bigint) as lines_in_window
+    from audiences
+    inner join campaigns
+        on audiences.campaign_id = campaigns.campaign_id
+    left join orders
+        on
+            audiences.customer_id = orders.customer_id
+            and campaigns.starts_on <= orders.order_date
+            and campaigns.ends_on >= orders.order_date
+    left join lines_per_order
+        on orders.order_id = lines_per_order.order_id
+    group by audiences.campaign_id, audiences.customer_id, audiences.assigned_group
+)
+
+select * from final
