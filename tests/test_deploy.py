@@ -100,7 +100,8 @@ def postgres() -> Iterator[Postgres]:
     data = root / "data"
 
     def pg(*args: str) -> None:
-        subprocess.run([*as_server_user, *args], check=True, capture_output=True, text=True, timeout=60)
+        done = subprocess.run([*as_server_user, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
 
     pg(
         str(PG_BIN / "initdb"),
