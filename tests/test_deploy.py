@@ -256,7 +256,8 @@ def test_queued_runs_on_postgres_write_the_warehouse_one_at_a_time(postgres, tmp
     assert all(r.dagster_run.run_op_concurrency.all_pools == {"duckdb_writer"} for r in records)
 
     # All three were waiting in the queue at once (created before the first one finished), and yet each
-    # started only after the previous one had ended: one DuckDB writer at a time.
+    # started only after the previous one had ended: one DuckDB writer at a time. (Without the pool's limit
+    # the daemon launches the three together and their spans overlap: tried once, this assertion failed.)
     spans = sorted((r.start_time, r.end_time) for r in records)
     assert max(r.create_timestamp.timestamp() for r in records) < spans[0][1]
     for (_, previous_end), (next_start, _) in zip(spans, spans[1:], strict=False):
