@@ -12,12 +12,13 @@ LINT_WAREHOUSE := $(CURDIR)/dbt_project/target/lint.duckdb
 # Test scale: small enough for a 2-core machine, big enough to exercise every path.
 TEST_SCALE ?= 0.02
 
-.PHONY: help setup manifest browser run dev test lint validate bench bench-publish bench-ml bench-ai bench-pipeline bench-uplift clean clean-data
+.PHONY: help setup manifest browser postgres run dev test lint validate bench bench-publish bench-ml bench-ai bench-pipeline bench-uplift clean clean-data
 
 help:
 	@echo "make run     set up, generate data, materialize every asset (data/warehouse/futuremart.duckdb)"
 	@echo "make test    set up, then lint and run the test suite"
 	@echo "make browser install headless Chromium (Debian package) for the browser tests"
+	@echo "make postgres install PostgreSQL 15 (Debian package) for the deployment test"
 	@echo "make dev     open the Dagster UI (http://localhost:3000) on workspace.yaml"
 	@echo "make lint    sqlfluff (dbt templater) on every model, ruff on the Python"
 	@echo "make validate run the Great Expectations suites against the warehouse"
@@ -57,7 +58,15 @@ browser:
 	elif [ "$$(id -u)" != 0 ]; then echo "$(CHROMIUM) is missing: run 'make browser' as root (apt-get)" >&2; exit 1; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; fi
 
-test: setup browser
+# PostgreSQL for the deployment test (tests/test_deploy.py starts a throwaway server from these binaries;
+# no cluster of the package is used). Debian's package, as root (apt-get); skipped when already installed.
+PG_BIN := /usr/lib/postgresql/15/bin
+postgres:
+	@if [ -x $(PG_BIN)/initdb ] && [ -x $(PG_BIN)/pg_ctl ]; then echo "postgresql: $(PG_BIN)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "$(PG_BIN) is missing: run 'make postgres' as root (apt-get)" >&2; exit 1; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
+
+test: setup browser postgres
 	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest
 	$(MAKE) --no-print-directory lint
 
