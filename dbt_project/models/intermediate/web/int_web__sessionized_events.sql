@@ -15,8 +15,13 @@
     (without it ~20 SF1 sessions of a customer ordering twice within 30 minutes hold two orders) and the
     funnel counts one converted session per order.
     Session key: <visitor_id>-<session number>; the session number is a running count over the visitor's whole
-    history, so this view reads all events (it is filtered by day downstream, in fct_web_events).
+    history, so this model reads all events (it is filtered by day downstream, in fct_web_events).
+    A table, not a view like the rest of the layer: its window functions over every visitor's history ran
+    again for each of its tests and for fct_web_events (a filter by day cannot pass below them), which made
+    it the most expensive relation of a nightly run.
 -#}
+
+{{ config(materialized='table') }}
 
 with
 
