@@ -104,7 +104,7 @@ class _People:
     lapsed: np.ndarray
     browse_rate: np.ndarray
     product_id: pa.Array
-    popularity_cdf: np.ndarray  # what Generator.choice(p=popularity) searches
+    popularity: InverseCdf  # what Generator.choice(p=popularity) searches
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class Clickstream:
             lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
             product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
-            popularity_cdf=cdf,
+            popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
         by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
@@ -230,7 +230,7 @@ class Clickstream:
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
         # (The draw is what Generator.choice(p=popularity) does, without re-checking p every day.)
-        popular = np.searchsorted(cust.popularity_cdf, rng.random(m), side="right")
+        popular = cust.popularity.index(rng.random(m))
         is_view = etype == EVENT_RANK["product_view"]
         is_add = etype == EVENT_RANK["add_to_cart"]
         is_remove = etype == EVENT_RANK["remove_from_cart"]
@@ -313,9 +313,35 @@ SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
 USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
 
 
+class InverseCdf:
+    """``np.searchsorted(cdf, u, side="right")`` (the number of ``cdf`` entries <= each ``u`` in [0, 1)) through
+    a guide table: a binary search over thousands of products per draw, with its mispredicted branches, cost
+    more than the rest of a day's product choice. The guide gives, for each of ``buckets`` equal slices of
+    [0, 1), a start at or below the answer; a step or two forward ends on exactly the same index."""
+
+    def __init__(self, cdf: np.ndarray, buckets: int = 16_384) -> None:
+        self.cdf, self.buckets = cdf, buckets  # a power of two: (b - 1) / buckets is exact
+        # guide[b] counts the entries <= (b - 1) / buckets: u * buckets rounds to b at most, so (b - 1) / buckets
+        # is below u and the start never passes the answer.
+        self.guide = np.searchsorted(cdf, (np.arange(buckets + 1) - 1) / buckets, side="right")
+
+    def index(self, u: np.ndarray) -> np.ndarray:
+        idx = self.guide[(u * self.buckets).astype(np.int64)]
+        last = len(self.cdf) - 1
+        while True:
+            step = (self.cdf.take(np.minimum(idx, last)) <= u) & (idx <= last)
+            if not step.any():
+                return idx
+            idx += step
+
+
 def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
     """Take indices with nulls where ``null`` holds (a take then yields null there)."""
     return pa.array(np.where(null, 0, indices), mask=null)
+
+
+# The four-character text of 0000..9999: ids are written four digits per look-up, not one digit per division.
+_FOUR_DIGITS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
 
 
 def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -326,9 +352,10 @@ def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     text = np.empty((len(numbers), size), dtype=np.uint8)
     text[:, : len(head)] = head
     rest = np.asarray(numbers, dtype=np.int64)
-    for col in range(size - 1, len(head) - 1, -1):
-        rest, digit = np.divmod(rest, 10)
-        text[:, col] = digit + ord("0")
+    for end in range(size, len(head), -4):  # four digits at a time from the right; the first group may be shorter
+        rest, group = np.divmod(rest, 10_000)
+        digits = min(4, end - len(head))
+        text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
     offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
