@@ -319,8 +319,9 @@ def _inventory(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.
             "snapshot_date": np.repeat(days.to_numpy().astype("datetime64[s]"), n_wh * n_sku),
             "warehouse_id": warehouses,
             "sku": skus,
-            "on_hand_units": sim.stock.reshape(-1),
-        }
+            "on_hand_units": sim.stock.reshape(-1).copy(),  # its own copy: the simulation keeps the stock array
+        },
+        copy=False,  # the columns are fresh arrays: pandas would otherwise copy every one of millions of rows
     )
 
 
