@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
+from ingestion.world.ids import numbered
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -273,8 +274,8 @@ class Clickstream:
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
-                "event_id": _numbered(f"E{prefix}-", np.arange(m), 8),
-                "session_id": _numbered(f"S{prefix}-", session_of, 7),
+                "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
+                "session_id": numbered(f"S{prefix}-", session_of, 7),
                 "customer_id": cust.customer_id.take(_masked(cust_idx[session_of], ~known[session_of])),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
@@ -338,26 +339,6 @@ class InverseCdf:
 def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
     """Take indices with nulls where ``null`` holds (a take then yields null there)."""
     return pa.array(np.where(null, 0, indices), mask=null)
-
-
-# The four-character text of 0000..9999: ids are written four digits per look-up, not one digit per division.
-_FOUR_DIGITS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
-
-
-def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """``prefix`` followed by each number zero-padded to ``width`` digits: fixed-width text written straight
-    into an Arrow buffer (numbers must be below 10**width)."""
-    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    size = len(head) + width
-    text = np.empty((len(numbers), size), dtype=np.uint8)
-    text[:, : len(head)] = head
-    rest = np.asarray(numbers, dtype=np.int64)
-    for end in range(size, len(head), -4):  # four digits at a time from the right; the first group may be shorter
-        rest, group = np.divmod(rest, 10_000)
-        digits = min(4, end - len(head))
-        text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
-    offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _empty() -> pa.Table:

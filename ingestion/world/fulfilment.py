@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from ingestion.world.ids import sequential_ids
 from ingestion.world.params import WAREHOUSES
 from ingestion.world.random import rng_for
 
@@ -92,7 +93,7 @@ def fulfil(
     received = req + pd.to_timedelta(rng.gamma(2.0, 2.5, len(r)) * 86400, "s").round("s")
     returns = pd.DataFrame(
         {
-            "return_id": [f"R{i:09d}" for i in range(1, len(r) + 1)],
+            "return_id": sequential_ids("R", len(r), 9),
             "order_id": r["order_id"].to_numpy(),
             "line_number": r["line_number"].to_numpy(),
             "quantity": r["quantity"].to_numpy(),

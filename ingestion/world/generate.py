@@ -14,6 +14,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
+from ingestion.world.ids import sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -179,7 +180,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     early = same_day & (orders["second"].to_numpy() <= signup_second)
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
     orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
-    orders["order_id"] = [f"O{i:09d}" for i in range(1, len(orders) + 1)]
+    orders["order_id"] = sequential_ids("O", len(orders), 9)
     seq_to_id = pd.Series(orders["order_id"].to_numpy(), index=orders["order_seq"].to_numpy())
     lines = price_lines(sim.order_lines, sim.orders, catalog)
     lines = lines.assign(order_id=seq_to_id.reindex(lines["order_seq"]).to_numpy())
@@ -256,7 +257,7 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     used = orders[orders["promo_code"].notna()]
     redemptions = pd.DataFrame(
         {
-            "redemption_id": [f"RD{i:08d}" for i in range(1, len(used) + 1)],
+            "redemption_id": sequential_ids("RD", len(used), 8),
             "promo_code": used["promo_code"].to_numpy(),
             "order_id": used["order_id"].to_numpy(),
             "customer_id": used["customer_id"].to_numpy(),
@@ -334,7 +335,7 @@ def _purchase_orders(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) 
     received = horizon[pos["arrival_day"].to_numpy()]
     return pd.DataFrame(
         {
-            "po_id": [f"PO{i:08d}" for i in range(1, len(pos) + 1)],
+            "po_id": sequential_ids("PO", len(pos), 8),
             "supplier_id": supplier.reindex(sku_product[pos["sku"]]).to_numpy(),
             "warehouse_id": WAREHOUSES["warehouse_id"].to_numpy()[pos["warehouse"]],
             "sku": skus[pos["sku"]],
