@@ -161,9 +161,9 @@ class Clickstream:
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
-        line_order = pd.Index(order_id).get_indexer(self.order_lines["order_id"])
+        line_order = _positions(self.order_lines["order_id"], columns["order_id"])
         line_sort = np.argsort(line_order, kind="stable")
-        products = pd.Index(self.products["product_id"]).get_indexer(self.order_lines["product_id"])[line_sort]
+        products = _positions(self.order_lines["product_id"], people.product_id)[line_sort]
         counts = np.bincount(line_order, minlength=len(order_id))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -197,12 +197,10 @@ class Clickstream:
         octets = _ip_octets(self.seed, n, f"anon-{prefix}")
         n_customers = len(cust.customer_id)
         ip_index = np.where(known, cust_idx, n_customers + np.cumsum(~known) - 1)
-        ips = pa.concat_arrays([cust.home_ip, _ip_text(octets[~known])])
+        anon_ips = _ip_text(octets[~known])
         agent = np.where(known, cust.user_agent[np.maximum(cust_idx, 0)], rng.integers(0, len(USER_AGENTS), n))
         browse_app = rng.random(n_browse) < 0.55
-        channel = pa.concat_arrays(
-            [orders.channel, pa.array(np.where(browse_app, "app", "web").astype(object), pa.string())]
-        )
+        channel = pa.concat_arrays([orders.channel, BROWSE_CHANNEL_TEXT.take(browse_app.astype(np.int8))])
         is_buy = np.arange(n) < n_buy
 
         # Events per session: a landing page view, searches, product views, cart activity, checkout.
@@ -283,7 +281,7 @@ class Clickstream:
                 "product_id": cust.product_id.take(_masked(product, product < 0)),
                 "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
                 "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
-                "ip_address": ips.take(ip_index[session_of]),
+                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index[session_of], n_customers),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
             schema=EVENT_SCHEMA,
@@ -311,6 +309,7 @@ EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
 HOUR_CDF = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
 HOUR_CDF /= HOUR_CDF[-1]
 SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
+BROWSE_CHANNEL_TEXT = pa.array(["web", "app"], pa.string())  # index: browses in the app
 USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
 
 
@@ -334,6 +333,25 @@ class InverseCdf:
             if not step.any():
                 return idx
             idx += step
+
+
+def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_customers: int) -> pa.Array:
+    """Each event's address: ``index`` points into the customers' home addresses followed by the day's
+    anonymous ones. Taken from each side and merged, rather than concatenating every customer's address
+    into one array each day (most of them unused that day)."""
+    anonymous = index >= n_customers
+    if not anonymous.any():
+        return home_ip.take(index)
+    home = home_ip.take(np.where(anonymous, 0, index))
+    return pc.if_else(anonymous, anon_ips.take(np.where(anonymous, index - n_customers, 0)), home)
+
+
+def _positions(values: pd.Series, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (unique), by Arrow's hash look-up; every value must be a key."""
+    found = pc.index_in(_arrow(values), value_set=keys)
+    if found.null_count:
+        raise ValueError(f"{found.null_count} values are not among the {len(keys)} keys they refer to")
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
