@@ -181,26 +181,33 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
     orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
     orders["order_id"] = sequential_ids("O", len(orders), 9)
-    seq_to_id = pd.Series(orders["order_id"].to_numpy(), index=orders["order_seq"].to_numpy())
-    lines = price_lines(sim.order_lines, sim.orders, catalog)
-    lines = lines.assign(order_id=seq_to_id.reindex(lines["order_seq"]).to_numpy())
-    lines = lines.sort_values(["order_id", "product", "sku"], kind="stable").reset_index(drop=True)
-    lines["line_number"] = lines.groupby("order_id").cumcount() + 1
-    skus = catalog.variants["sku"].to_numpy()
+    # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
+    # order's position sorts by its id without comparing millions of strings.
+    position = np.empty(len(orders), dtype=np.int64)
+    position[orders["order_seq"].to_numpy()] = np.arange(len(orders))
+    priced = price_lines(sim.order_lines, sim.orders, catalog)
+    product, sku = priced["product"].to_numpy(), priced["sku"].to_numpy()
+    order_pos = position[priced["order_seq"].to_numpy()]
+    sort = np.lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
+    order_pos, product, sku = order_pos[sort], product[sort], sku[sort]
+    first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])  # every order has a line
+    line_number = np.arange(len(sort)) - np.repeat(first, np.diff(np.r_[first, len(sort)])) + 1
+    amount = priced["line_amount_cents"].to_numpy()[sort]
     lines = pd.DataFrame(
         {
-            "order_id": lines["order_id"],
-            "line_number": lines["line_number"],
-            "product_id": catalog.products["product_id"].to_numpy()[lines["product"]],
-            "sku": skus[lines["sku"]],
-            "quantity": lines["quantity"],
-            "unit_price_cents": lines["unit_price_cents"],
-            "discount_cents": lines["discount_cents"],
-            "line_amount_cents": lines["line_amount_cents"],
-            "order_date": days[lines["day"].to_numpy()].date,
+            "order_id": orders["order_id"].array.take(order_pos),
+            "line_number": line_number,
+            "product_id": catalog.products["product_id"].to_numpy()[product],
+            "sku": catalog.variants["sku"].to_numpy()[sku],
+            "quantity": priced["quantity"].to_numpy()[sort],
+            "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
+            "discount_cents": priced["discount_cents"].to_numpy()[sort],
+            "line_amount_cents": amount,
+            # One date object per calendar day, looked up (not one built per line).
+            "order_date": days.date[priced["day"].to_numpy()[sort]],
         }
     )
-    subtotal = lines.groupby("order_id")["line_amount_cents"].sum().reindex(orders["order_id"]).to_numpy()
+    subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)
     region_code = np.array(list(regions["region_code"]))[orders["region"]]
     out = pd.DataFrame(
         {
