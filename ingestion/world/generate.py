@@ -182,7 +182,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
     orders["order_id"] = sequential_ids("O", len(orders), 9)
     # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
-    # order's position sorts by its id without comparing millions of strings.
+    # order's position sorts by its id without comparing strings.
     position = np.empty(len(orders), dtype=np.int64)
     position[orders["order_seq"].to_numpy()] = np.arange(len(orders))
     priced = price_lines(sim.order_lines, sim.orders, catalog)
@@ -190,7 +190,9 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     order_pos = position[priced["order_seq"].to_numpy()]
     sort = np.lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
     order_pos, product, sku = order_pos[sort], product[sort], sku[sort]
-    first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])  # every order has a line
+    first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])
+    if len(first) != len(orders):  # an order is a shopper's lines of a day: it cannot be empty
+        raise ValueError(f"{len(orders) - len(first)} simulated orders have no line")
     line_number = np.arange(len(sort)) - np.repeat(first, np.diff(np.r_[first, len(sort)])) + 1
     amount = priced["line_amount_cents"].to_numpy()[sort]
     lines = pd.DataFrame(
@@ -207,7 +209,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
             "order_date": days.date[priced["day"].to_numpy()[sort]],
         }
     )
-    subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)
+    subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)  # exact int64 sums
     region_code = np.array(list(regions["region_code"]))[orders["region"]]
     out = pd.DataFrame(
         {
