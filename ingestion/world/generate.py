@@ -348,8 +348,8 @@ def _purchase_orders(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) 
             "supplier_id": supplier.reindex(sku_product[pos["sku"]]).to_numpy(),
             "warehouse_id": WAREHOUSES["warehouse_id"].to_numpy()[pos["warehouse"]],
             "sku": skus[pos["sku"]],
-            "ordered_on": days[pos["day"].to_numpy()].date,
-            "expected_on": horizon[pos["expected_day"].to_numpy()].date,
+            "ordered_on": days.date[pos["day"].to_numpy()],
+            "expected_on": horizon.date[pos["expected_day"].to_numpy()],
             "received_on": pd.Series(received.date).where(received <= days[-1]).to_numpy(),
             "quantity": pos["quantity"].to_numpy(),
         }
