@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
-from ingestion.world.ids import numbered
+from ingestion.world.ids import is_in, numbered, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -161,9 +161,9 @@ class Clickstream:
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
-        line_order = _positions(self.order_lines["order_id"], columns["order_id"])
+        line_order = positions(self.order_lines["order_id"], columns["order_id"])
         line_sort = np.argsort(line_order, kind="stable")
-        products = _positions(self.order_lines["product_id"], people.product_id)[line_sort]
+        products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
         counts = np.bincount(line_order, minlength=len(order_id))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -346,14 +346,6 @@ def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_custo
     return pc.if_else(anonymous, anon_ips.take(np.where(anonymous, index - n_customers, 0)), home)
 
 
-def _positions(values: pd.Series, keys: pa.Array) -> np.ndarray:
-    """Position of each value in ``keys`` (unique), by Arrow's hash look-up; every value must be a key."""
-    found = pc.index_in(_arrow(values), value_set=keys)
-    if found.null_count:
-        raise ValueError(f"{found.null_count} values are not among the {len(keys)} keys they refer to")
-    return found.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
     """Take indices with nulls where ``null`` holds (a take then yields null there)."""
     return pa.array(np.where(null, 0, indices), mask=null)
@@ -389,15 +381,3 @@ def build_clickstream(
         orders=online.reset_index(drop=True),
         order_lines=lines[is_in(lines["order_id"], online["order_id"])][["order_id", "product_id"]],
     )
-
-
-def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
-    """``values.isin(allowed)`` by Arrow's hash look-up (pandas' is a Python loop on Arrow-backed text). The
-    columns go to Arrow as they are: a detour through NumPy object arrays made a Python string per value."""
-    return pc.is_in(_arrow(values), value_set=_arrow(allowed)).to_numpy(zero_copy_only=False)
-
-
-def _arrow(values: pd.Series) -> pa.Array:
-    """The column as one Arrow array (Arrow-backed text without a copy)."""
-    array = pa.array(values)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array

@@ -9,12 +9,12 @@ import pandas as pd
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
-from ingestion.world.clickstream import Clickstream, build_clickstream, is_in
+from ingestion.world.clickstream import Clickstream, build_clickstream
 from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import is_in, sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
