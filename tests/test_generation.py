@@ -8,6 +8,8 @@ from futuremart.settings import Settings
 from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
+from ingestion.world.clickstream import InverseCdf
+from ingestion.world.ids import numbered, sequential_ids
 from tests.conftest import TEST_SCALE, tree_digest
 
 
@@ -122,3 +124,27 @@ def test_no_event_after_the_extract_and_no_partition_after_the_last_day(tmp_path
     # An order still unpaid at the extract has no payment row and stays "placed".
     unpaid = world.orders[~world.orders["order_id"].isin(world.payments["order_id"])]
     assert set(unpaid["status"]) <= {"placed", "cancelled"}
+
+
+def test_numbered_ids_are_the_text_an_f_string_gives():
+    rng = np.random.default_rng(0)
+    for width in (1, 3, 4, 5, 7, 8, 9, 12):
+        numbers = np.r_[0, 10**width - 1, rng.integers(0, 10**width, 2_000)]
+        expected = [f"E20240101-{n:0{width}d}" for n in numbers]
+        assert numbered("E20240101-", numbers, width).to_pylist() == expected
+    ids = sequential_ids("O", 12_345, 9)
+    assert list(ids[[0, 9_999, 12_344]]) == ["O000000001", "O000010000", "O000012345"]
+    assert ids.dtype == pd.Series(["O000000001"]).dtype  # what a list of Python strings becomes
+
+
+def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        weights = rng.lognormal(0, 2, int(rng.integers(1, 3_000)))
+        weights[rng.random(len(weights)) < 0.1] = 0  # zero-weight items: equal cumulative entries
+        weights[-1] += 1e-9
+        cdf = weights.cumsum() / weights.sum()
+        cdf[-1] = 1.0
+        # Uniform draws, plus draws exactly on and just below every cumulative step.
+        u = np.r_[0.0, np.nextafter(1.0, 0), rng.random(5_000), cdf[:-1], np.nextafter(cdf[:-1], 0)]
+        assert (InverseCdf(cdf).index(u) == np.searchsorted(cdf, u, side="right")).all()

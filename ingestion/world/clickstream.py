@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
+from ingestion.world.ids import is_in, numbered, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -104,7 +105,7 @@ class _People:
     lapsed: np.ndarray
     browse_rate: np.ndarray
     product_id: pa.Array
-    popularity_cdf: np.ndarray  # what Generator.choice(p=popularity) searches
+    popularity: InverseCdf  # what Generator.choice(p=popularity) searches
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ class Clickstream:
             lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
             product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
-            popularity_cdf=cdf,
+            popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
         by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
@@ -160,9 +161,9 @@ class Clickstream:
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
-        line_order = pd.Index(order_id).get_indexer(self.order_lines["order_id"])
+        line_order = positions(self.order_lines["order_id"], columns["order_id"])
         line_sort = np.argsort(line_order, kind="stable")
-        products = pd.Index(self.products["product_id"]).get_indexer(self.order_lines["product_id"])[line_sort]
+        products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
         counts = np.bincount(line_order, minlength=len(order_id))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -196,12 +197,10 @@ class Clickstream:
         octets = _ip_octets(self.seed, n, f"anon-{prefix}")
         n_customers = len(cust.customer_id)
         ip_index = np.where(known, cust_idx, n_customers + np.cumsum(~known) - 1)
-        ips = pa.concat_arrays([cust.home_ip, _ip_text(octets[~known])])
+        anon_ips = _ip_text(octets[~known])
         agent = np.where(known, cust.user_agent[np.maximum(cust_idx, 0)], rng.integers(0, len(USER_AGENTS), n))
         browse_app = rng.random(n_browse) < 0.55
-        channel = pa.concat_arrays(
-            [orders.channel, pa.array(np.where(browse_app, "app", "web").astype(object), pa.string())]
-        )
+        channel = pa.concat_arrays([orders.channel, BROWSE_CHANNEL_TEXT.take(browse_app.astype(np.int8))])
         is_buy = np.arange(n) < n_buy
 
         # Events per session: a landing page view, searches, product views, cart activity, checkout.
@@ -230,7 +229,7 @@ class Clickstream:
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
         # (The draw is what Generator.choice(p=popularity) does, without re-checking p every day.)
-        popular = np.searchsorted(cust.popularity_cdf, rng.random(m), side="right")
+        popular = cust.popularity.index(rng.random(m))
         is_view = etype == EVENT_RANK["product_view"]
         is_add = etype == EVENT_RANK["add_to_cart"]
         is_remove = etype == EVENT_RANK["remove_from_cart"]
@@ -273,8 +272,8 @@ class Clickstream:
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
-                "event_id": _numbered(f"E{prefix}-", np.arange(m), 8),
-                "session_id": _numbered(f"S{prefix}-", session_of, 7),
+                "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
+                "session_id": numbered(f"S{prefix}-", session_of, 7),
                 "customer_id": cust.customer_id.take(_masked(cust_idx[session_of], ~known[session_of])),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
@@ -282,7 +281,7 @@ class Clickstream:
                 "product_id": cust.product_id.take(_masked(product, product < 0)),
                 "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
                 "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
-                "ip_address": ips.take(ip_index[session_of]),
+                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index[session_of], n_customers),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
             schema=EVENT_SCHEMA,
@@ -310,27 +309,46 @@ EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
 HOUR_CDF = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
 HOUR_CDF /= HOUR_CDF[-1]
 SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
+BROWSE_CHANNEL_TEXT = pa.array(["web", "app"], pa.string())  # index: browses in the app
 USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
+
+
+class InverseCdf:
+    """``np.searchsorted(cdf, u, side="right")`` (the number of ``cdf`` entries <= each ``u`` in [0, 1)) through
+    a guide table: a binary search over thousands of products per draw, with its mispredicted branches, cost
+    more than the rest of a day's product choice. The guide gives, for each of ``buckets`` equal slices of
+    [0, 1), a start at or below the answer; a step or two forward ends on exactly the same index."""
+
+    def __init__(self, cdf: np.ndarray, buckets: int = 16_384) -> None:
+        self.cdf, self.buckets = cdf, buckets  # a power of two: (b - 1) / buckets is exact
+        # guide[b] counts the entries <= (b - 1) / buckets: u * buckets rounds to b at most, so (b - 1) / buckets
+        # is below u and the start never passes the answer.
+        self.guide = np.searchsorted(cdf, (np.arange(buckets + 1) - 1) / buckets, side="right")
+
+    def index(self, u: np.ndarray) -> np.ndarray:
+        idx = self.guide[(u * self.buckets).astype(np.int64)]
+        last = len(self.cdf) - 1
+        while True:
+            step = (self.cdf.take(np.minimum(idx, last)) <= u) & (idx <= last)
+            if not step.any():
+                return idx
+            idx += step
+
+
+def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_customers: int) -> pa.Array:
+    """Each event's address: ``index`` points into the customers' home addresses followed by the day's
+    anonymous ones. Taken from each side and merged, rather than concatenating every customer's address
+    into one array each day (most of them unused that day)."""
+    anonymous = index >= n_customers
+    if not anonymous.any():
+        return home_ip.take(index)
+    home = home_ip.take(np.where(anonymous, 0, index))
+    return pc.if_else(anonymous, anon_ips.take(np.where(anonymous, index - n_customers, 0)), home)
 
 
 def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
     """Take indices with nulls where ``null`` holds (a take then yields null there)."""
     return pa.array(np.where(null, 0, indices), mask=null)
-
-
-def _numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """``prefix`` followed by each number zero-padded to ``width`` digits: fixed-width text written straight
-    into an Arrow buffer (numbers must be below 10**width)."""
-    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    size = len(head) + width
-    text = np.empty((len(numbers), size), dtype=np.uint8)
-    text[:, : len(head)] = head
-    rest = np.asarray(numbers, dtype=np.int64)
-    for col in range(size - 1, len(head) - 1, -1):
-        rest, digit = np.divmod(rest, 10)
-        text[:, col] = digit + ord("0")
-    offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _empty() -> pa.Table:
@@ -363,10 +381,3 @@ def build_clickstream(
         orders=online.reset_index(drop=True),
         order_lines=lines[is_in(lines["order_id"], online["order_id"])][["order_id", "product_id"]],
     )
-
-
-def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
-    """``values.isin(allowed)`` by Arrow's hash look-up (pandas' is a Python loop on Arrow-backed text)."""
-    return pc.is_in(
-        pa.array(values.to_numpy(dtype=object)), value_set=pa.array(allowed.to_numpy(dtype=object))
-    ).to_numpy(zero_copy_only=False)

@@ -21,6 +21,7 @@ def generate_competitor_prices(
     covered = np.flatnonzero(rng.random(n) < COMPETITOR_COVERAGE)
     ref = products["ref_price_cents"].to_numpy()
     frames = []
+    day_dates = days.date  # one date object per day, looked up per observation (hundreds of thousands at SF1)
     for k, name in enumerate(COMPETITORS):
         level = rng.normal(1.0, 0.06, len(covered))
         walk = np.cumsum(rng.normal(0, 0.012, (len(covered), n_days)), axis=1)
@@ -39,7 +40,7 @@ def generate_competitor_prices(
                 {
                     "competitor": name,
                     "product_id": products["product_id"].to_numpy()[covered[rows]],
-                    "observed_on": days[cols].date,
+                    "observed_on": day_dates[cols],
                     "price_cents": np.round(ref[covered[rows]] * ratio[rows, cols]).astype(np.int64),
                 }
             )

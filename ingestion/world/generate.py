@@ -9,11 +9,12 @@ import pandas as pd
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
-from ingestion.world.clickstream import Clickstream, build_clickstream, is_in
+from ingestion.world.clickstream import Clickstream, build_clickstream
 from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
+from ingestion.world.ids import is_in, sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -179,27 +180,36 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     early = same_day & (orders["second"].to_numpy() <= signup_second)
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
     orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
-    orders["order_id"] = [f"O{i:09d}" for i in range(1, len(orders) + 1)]
-    seq_to_id = pd.Series(orders["order_id"].to_numpy(), index=orders["order_seq"].to_numpy())
-    lines = price_lines(sim.order_lines, sim.orders, catalog)
-    lines = lines.assign(order_id=seq_to_id.reindex(lines["order_seq"]).to_numpy())
-    lines = lines.sort_values(["order_id", "product", "sku"], kind="stable").reset_index(drop=True)
-    lines["line_number"] = lines.groupby("order_id").cumcount() + 1
-    skus = catalog.variants["sku"].to_numpy()
+    orders["order_id"] = sequential_ids("O", len(orders), 9)
+    # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
+    # order's position sorts by its id without comparing strings.
+    position = np.empty(len(orders), dtype=np.int64)
+    position[orders["order_seq"].to_numpy()] = np.arange(len(orders))
+    priced = price_lines(sim.order_lines, sim.orders, catalog)
+    product, sku = priced["product"].to_numpy(), priced["sku"].to_numpy()
+    order_pos = position[priced["order_seq"].to_numpy()]
+    sort = np.lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
+    order_pos, product, sku = order_pos[sort], product[sort], sku[sort]
+    first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])
+    if len(first) != len(orders):  # an order is a shopper's lines of a day: it cannot be empty
+        raise ValueError(f"{len(orders) - len(first)} simulated orders have no line")
+    line_number = np.arange(len(sort)) - np.repeat(first, np.diff(np.r_[first, len(sort)])) + 1
+    amount = priced["line_amount_cents"].to_numpy()[sort]
     lines = pd.DataFrame(
         {
-            "order_id": lines["order_id"],
-            "line_number": lines["line_number"],
-            "product_id": catalog.products["product_id"].to_numpy()[lines["product"]],
-            "sku": skus[lines["sku"]],
-            "quantity": lines["quantity"],
-            "unit_price_cents": lines["unit_price_cents"],
-            "discount_cents": lines["discount_cents"],
-            "line_amount_cents": lines["line_amount_cents"],
-            "order_date": days[lines["day"].to_numpy()].date,
+            "order_id": orders["order_id"].array.take(order_pos),
+            "line_number": line_number,
+            "product_id": catalog.products["product_id"].to_numpy()[product],
+            "sku": catalog.variants["sku"].to_numpy()[sku],
+            "quantity": priced["quantity"].to_numpy()[sort],
+            "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
+            "discount_cents": priced["discount_cents"].to_numpy()[sort],
+            "line_amount_cents": amount,
+            # One date object per calendar day, looked up (not one built per line).
+            "order_date": days.date[priced["day"].to_numpy()[sort]],
         }
     )
-    subtotal = lines.groupby("order_id")["line_amount_cents"].sum().reindex(orders["order_id"]).to_numpy()
+    subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)  # exact int64 sums
     region_code = np.array(list(regions["region_code"]))[orders["region"]]
     out = pd.DataFrame(
         {
@@ -256,7 +266,7 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     used = orders[orders["promo_code"].notna()]
     redemptions = pd.DataFrame(
         {
-            "redemption_id": [f"RD{i:08d}" for i in range(1, len(used) + 1)],
+            "redemption_id": sequential_ids("RD", len(used), 8),
             "promo_code": used["promo_code"].to_numpy(),
             "order_id": used["order_id"].to_numpy(),
             "customer_id": used["customer_id"].to_numpy(),
@@ -319,8 +329,9 @@ def _inventory(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) -> pd.
             "snapshot_date": np.repeat(days.to_numpy().astype("datetime64[s]"), n_wh * n_sku),
             "warehouse_id": warehouses,
             "sku": skus,
-            "on_hand_units": sim.stock.reshape(-1),
-        }
+            "on_hand_units": sim.stock.reshape(-1).copy(),  # its own copy: the simulation keeps the stock array
+        },
+        copy=False,  # the columns are fresh arrays: pandas would otherwise copy every one of millions of rows
     )
 
 
@@ -333,12 +344,12 @@ def _purchase_orders(sim: Simulation, catalog: Catalog, days: pd.DatetimeIndex) 
     received = horizon[pos["arrival_day"].to_numpy()]
     return pd.DataFrame(
         {
-            "po_id": [f"PO{i:08d}" for i in range(1, len(pos) + 1)],
+            "po_id": sequential_ids("PO", len(pos), 8),
             "supplier_id": supplier.reindex(sku_product[pos["sku"]]).to_numpy(),
             "warehouse_id": WAREHOUSES["warehouse_id"].to_numpy()[pos["warehouse"]],
             "sku": skus[pos["sku"]],
-            "ordered_on": days[pos["day"].to_numpy()].date,
-            "expected_on": horizon[pos["expected_day"].to_numpy()].date,
+            "ordered_on": days.date[pos["day"].to_numpy()],
+            "expected_on": horizon.date[pos["expected_day"].to_numpy()],
             "received_on": pd.Series(received.date).where(received <= days[-1]).to_numpy(),
             "quantity": pos["quantity"].to_numpy(),
         }

@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ingestion.world.ids import sequential_ids
 from ingestion.world.random import rng_for
 
 HOLDOUT_SHARE = 0.25
@@ -149,7 +150,7 @@ def email_events(seed: int, campaigns: Campaigns, profiles: pd.DataFrame, days: 
         .sort_values(["event_at", "customer_id", "event_type"], kind="stable")
         .reset_index(drop=True)
     )
-    events.insert(0, "event_id", [f"EM{i:09d}" for i in range(1, len(events) + 1)])
+    events.insert(0, "event_id", sequential_ids("EM", len(events), 9))
     return events
 
 

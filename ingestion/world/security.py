@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.world.clickstream import ip_addresses
+from ingestion.world.ids import sequential_ids
 from ingestion.world.random import rng_for
 
 STAFF = 30
@@ -71,7 +72,7 @@ def login_events(
         )
     events = pd.concat(frames, ignore_index=True).sort_values(["attempted_at", "account_id"], kind="stable")
     events = events.reset_index(drop=True)
-    events.insert(0, "login_id", [f"LG{i:09d}" for i in range(1, len(events) + 1)])
+    events.insert(0, "login_id", sequential_ids("LG", len(events), 9))
     return events, pd.DataFrame(attacks)
 
 
@@ -108,7 +109,7 @@ def data_access_events(seed: int, days: pd.DatetimeIndex) -> tuple[pd.DataFrame,
     )
     events = pd.concat([frame, bulk], ignore_index=True).sort_values(["accessed_at", "account_id"], kind="stable")
     events = events.reset_index(drop=True)
-    events.insert(0, "access_id", [f"DA{i:09d}" for i in range(1, len(events) + 1)])
+    events.insert(0, "access_id", sequential_ids("DA", len(events), 9))
     attacks = pd.DataFrame(
         [
             {

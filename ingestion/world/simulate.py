@@ -87,9 +87,10 @@ def simulate(
     on_order = np.zeros_like(on_hand)
     arrivals = np.zeros((n_days + 400, len(wh_ids), n_skus), dtype=np.int64)
     disruptions = _disruptions(rng, catalog.suppliers["supplier_id"].to_numpy(), n_days)
-    disrupted_until = {}  # supplier -> (start, end)
-    for s, a, b in disruptions.itertuples(index=False):
-        disrupted_until.setdefault(s, []).append((a, b))
+    held_until = _held_until(disruptions, catalog.suppliers["supplier_id"].to_numpy(), n_days)
+    sku_supplier_idx = pd.Index(catalog.suppliers["supplier_id"]).get_indexer(sku_supplier)
+    if (sku_supplier_idx < 0).any():
+        raise ValueError(f"products name suppliers missing from the catalog: {set(sku_supplier[sku_supplier_idx < 0])}")
 
     # Shoppers: persona parameters per customer.
     persona_names = [p.name for p in PERSONAS]
@@ -118,9 +119,8 @@ def simulate(
     rel_price = ref / cat_median
     gift_days = (days.month == 11) & (days.day >= 20) | (days.month == 12) & (days.day <= 24)
 
-    line_frames, order_frames, lost_frames, po_rows = _Columns(), _Columns(), _Columns(), _Columns()
+    book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
-    order_seq = 0
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -177,21 +177,10 @@ def simulate(
             pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
             # Within the chosen region and persona, a visitor in proportion to their basket propensity.
             by_group = np.argsort(group_v, kind="stable")
-            visitors, v_region = visitors[by_group], v_region[by_group]
+            visitors = visitors[by_group]
             n_group = np.bincount(group_v, minlength=n_regions * n_personas)
             visit_of_line = _draw_in_groups(rng, basket_w[visitors], n_group, reg_l * n_personas + pick)
-            used, order_of_line = np.unique(visit_of_line, return_inverse=True)
-            order_ids = np.arange(order_seq, order_seq + len(used))
-            order_seq += len(used)
-            order_frames.add(**_new_orders(rng, order_ids, t, v_region[used], visitors[used], persona_idx))
-            line_frames.add(
-                order_seq=order_ids[order_of_line],
-                day=t,
-                product=prod_l,
-                sku=sku_l,
-                warehouse=wh_l,
-                quantity=qty_l,
-            )
+            book.add(t, visit_of_line, visitors, product=prod_l, sku=sku_l, warehouse=wh_l, quantity=qty_l)
             buyers = visitors[visit_of_line]
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
@@ -219,18 +208,8 @@ def simulate(
                 x_prod, x_sku, x_wh, x_qty, x_cust = (a[keep] for a in (x_prod, x_sku, x_wh, x_qty, x_cust))
                 if not len(x_cust):
                     continue
-                x_customers, x_order = np.unique(x_cust, return_inverse=True)
-                x_ids = np.arange(order_seq, order_seq + len(x_customers))
-                order_seq += len(x_customers)
-                order_frames.add(**_new_orders(rng, x_ids, t, cust_region[x_customers], x_customers, persona_idx))
-                line_frames.add(
-                    order_seq=x_ids[x_order],
-                    day=t,
-                    product=x_prod,
-                    sku=x_sku,
-                    warehouse=x_wh,
-                    quantity=x_qty,
-                )
+                # One new order per customer: the order is keyed by the customer themselves.
+                book.add(t, x_cust, None, product=x_prod, sku=x_sku, warehouse=x_wh, quantity=x_qty)
 
         # Replenishment: (s, S) with supplier lead times; disrupted suppliers deliver after the disruption.
         # Checked after every sale of the day (campaign extras included), then the end-of-day snapshot is
@@ -240,11 +219,8 @@ def simulate(
         if len(need_w):
             qty = order_up_to[need_w, need_s] - position[need_w, need_s]
             lead = np.maximum(1, np.round(rng_lead.normal(lead_mean[need_s], lead_sd[need_s]))).astype(np.int64)
-            arrive = t + lead
-            for j, sup in enumerate(sku_supplier[need_s]):
-                for a, b in disrupted_until.get(sup, ()):
-                    if a <= t <= b:
-                        arrive[j] = b + lead[j]
+            held = held_until[t, sku_supplier_idx[need_s]]
+            arrive = np.where(held >= 0, held, t) + lead
             arrivals[arrive, need_w, need_s] += qty  # (warehouse, SKU) pairs are unique: no repeated index
             on_order[need_w, need_s] += qty
             po_rows.add(
@@ -257,11 +233,21 @@ def simulate(
             )
         stock_history[t] = on_hand
 
-    orders = order_frames.frame()
-    lines = line_frames.frame()
+    orders = book.orders.frame()
+    lines = book.lines.frame()
     lost = lost_frames.frame(["day", "region", "product", "sku", "warehouse", "units"])
     pos = po_rows.frame()
     return Simulation(lines, orders, lost, stock_history, pos, _disruption_frame(disruptions, days))
+
+
+def _held_until(disruptions: pd.DataFrame, supplier_ids: np.ndarray, n_days: int) -> np.ndarray:
+    """[day, supplier]: the last day of the disruption a purchase order placed that day waits for, or -1
+    (when windows of one supplier overlap, the one listed last wins)."""
+    held = np.full((n_days, len(supplier_ids)), -1, dtype=np.int64)
+    column = pd.Index(supplier_ids).get_indexer(disruptions["supplier_id"])
+    for s, a, b in zip(column, disruptions["start"], disruptions["end"], strict=True):
+        held[a : b + 1, s] = b
+    return held
 
 
 class _Columns:
@@ -280,6 +266,27 @@ class _Columns:
         if not self.chunks:
             return pd.DataFrame(columns=columns)
         return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()})
+
+
+class _OrderBook:
+    """The simulation's orders and their lines, numbered in the order they are placed. Regular and campaign
+    orders are recorded the same way, so they draw channel and time of day alike."""
+
+    def __init__(self, rng: np.random.Generator, cust_region: np.ndarray, persona_idx: np.ndarray) -> None:
+        self.rng, self.cust_region, self.persona_idx = rng, cust_region, persona_idx
+        self.orders, self.lines = _Columns(), _Columns()
+        self.next_seq = 0
+
+    def add(self, t: int, owner: np.ndarray, customer_of: np.ndarray | None, **lines: np.ndarray) -> None:
+        """Day ``t``'s new orders: one per distinct ``owner`` of a line (in ascending owner order), placed by
+        customer ``customer_of[owner]`` (the owner itself when ``customer_of`` is None), with its ``lines``."""
+        owners, order_of_line = np.unique(owner, return_inverse=True)
+        customers = owners if customer_of is None else customer_of[owners]
+        ids = np.arange(self.next_seq, self.next_seq + len(owners))
+        self.next_seq += len(owners)
+        region = self.cust_region[customers]
+        self.orders.add(**_new_orders(self.rng, ids, t, region, customers, self.persona_idx))
+        self.lines.add(order_seq=ids[order_of_line], day=t, **lines)
 
 
 def _top_visitors(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ingestion.world.ids import sequential_ids
 from ingestion.world.random import rng_for
 
 POSITIVE = [
@@ -119,7 +120,7 @@ def reviews(
     created = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 4.0, len(cand)) * 86400 + 3 * 86400, "s").round("s")
     frame = pd.DataFrame(
         {
-            "review_id": [f"RV{i:08d}" for i in range(1, len(cand) + 1)],
+            "review_id": sequential_ids("RV", len(cand), 8),
             "product_id": cand["product_id"],
             "customer_id": cand["customer_id"],
             "order_id": cand["order_id"],
@@ -154,7 +155,7 @@ def support_conversations(seed: int, orders: pd.DataFrame) -> pd.DataFrame:
     return (
         pd.DataFrame(
             {
-                "conversation_id": [f"CV{i:08d}" for i in range(1, len(cand) + 1)],
+                "conversation_id": sequential_ids("CV", len(cand), 8),
                 "customer_id": cand["customer_id"],
                 "order_id": cand["order_id"],
                 "channel": "chat",
@@ -185,7 +186,7 @@ def social_mentions(seed: int, scale_factor: float, days: pd.DatetimeIndex, prod
     return (
         pd.DataFrame(
             {
-                "mention_id": [f"SM{i:08d}" for i in range(1, n + 1)],
+                "mention_id": sequential_ids("SM", n, 8),
                 "platform": PLATFORMS[rng.integers(0, len(PLATFORMS), n)],
                 "posted_at": posted,
                 "author_handle": [f"@user{int(x)}" for x in rng.integers(1000, 99999, n)],

@@ -1,0 +1,58 @@
+"""Identifiers: their text (``O000000001``, ``E20240101-00000042``) written by NumPy into Arrow buffers, and
+look-ups of rows by id through Arrow's hash tables.
+
+The world numbers millions of rows; formatting each id with a Python f-string cost more than generating the
+row. Here the digits of every number are looked up four at a time into one fixed-width byte buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# The four-character text of 0000..9999.
+_FOUR_DIGITS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
+
+
+def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """``prefix`` followed by each number zero-padded to ``width`` digits, as an Arrow string array (numbers
+    must be non-negative and below 10**width): the same text as ``f"{prefix}{n:0{width}d}"``."""
+    head = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    size = len(head) + width
+    text = np.empty((len(numbers), size), dtype=np.uint8)
+    text[:, : len(head)] = head
+    rest = np.asarray(numbers, dtype=np.int64)
+    for end in range(size, len(head), -4):  # four digits at a time from the right; the first group may be shorter
+        rest, group = np.divmod(rest, 10_000)
+        digits = min(4, end - len(head))
+        text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
+    offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+
+
+def sequential_ids(prefix: str, n: int, width: int) -> pd.api.extensions.ExtensionArray:
+    """``prefix`` + 1..n zero-padded to ``width`` digits as a pandas text column (the ``str`` dtype a list of
+    Python strings would get)."""
+    return pd.array(numbered(prefix, np.arange(1, n + 1), width), dtype="str")
+
+
+def positions(values: pd.Series, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (unique), by Arrow's hash look-up; every value must be a key."""
+    found = pc.index_in(arrow_column(values), value_set=keys)
+    if found.null_count:
+        raise ValueError(f"{found.null_count} values are not among the {len(keys)} keys they refer to")
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` by Arrow's hash look-up (pandas' is a Python loop on Arrow-backed text). The
+    columns go to Arrow as they are: a detour through NumPy object arrays made a Python string per value."""
+    return pc.is_in(arrow_column(values), value_set=arrow_column(allowed)).to_numpy(zero_copy_only=False)
+
+
+def arrow_column(values: pd.Series) -> pa.Array:
+    """The column as one Arrow array (Arrow-backed text without a copy)."""
+    array = pa.array(values)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
