@@ -9,14 +9,18 @@ any customer without consent for the channel as of the run date, any erased cust
 allowed list.
 """
 
+import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 
 import dagster as dg
 
 from futuremart import activation
+from futuremart.settings import Settings
 from ml.checks import recommendations_pass
 from ml.recommendations import RECOMMENDATION_MARTS
+from orchestration.partitions import run_window
 from orchestration.resources import FutureMartResource
 
 
@@ -65,6 +69,17 @@ def recommendations_beat_popularity(futuremart: FutureMartResource) -> dg.AssetC
     )
 
 
+def consent_date(tags: Mapping[str, str], settings: Settings) -> dt.date:
+    """The day consent is judged as of: the run's last day (a nightly run for a day must not use consent
+    given after it), or the calendar's last day for a run without partitions."""
+    window = run_window(tags)
+    return window[1] if window else settings.last_partition_date
+
+
+# The trained outputs the audiences are made of.
+MODEL_OUTPUTS = ("ml.customer_segments", "ml.customer_recommendations")
+
+
 @dg.asset(
     key=["published", "activation_audiences"],
     group_name="personalization",
@@ -83,8 +98,22 @@ def recommendations_beat_popularity(futuremart: FutureMartResource) -> dg.AssetC
 )
 def activation_audiences(context: dg.AssetExecutionContext, futuremart: FutureMartResource) -> dg.MaterializeResult:
     settings = futuremart.settings
-    as_of = settings.last_partition_date
+    as_of = consent_date(context.run.tags, settings)
     with futuremart.warehouse(read_only=True) as con:
+        missing = [
+            t
+            for t in MODEL_OUTPUTS
+            if not con.execute(
+                "select count(*) from duckdb_tables() where schema_name || '.' || table_name = ?", [t]
+            ).fetchone()[0]
+        ]
+        if missing:
+            # The nightly run does not train the models (weekly_model_training does): a warehouse that never
+            # had them trained cannot have audiences yet.
+            raise dg.Failure(
+                f"{', '.join(missing)} missing: train the models first (job weekly_model_training, or "
+                "`futuremart run` for a full build), then rerun this asset."
+            )
         audiences = activation.build_audiences(con, as_of)
     entries = activation.export_audiences(settings.published_dir, audiences, as_of, tag=context.run_id)
     return dg.MaterializeResult(
@@ -104,10 +133,12 @@ def activation_audiences(context: dg.AssetExecutionContext, futuremart: FutureMa
     description="Every audience row has consent for its channel as of the run date; no erased customer; only "
     "allowed columns; files match the manifest.",
 )
-def audiences_respect_consent(futuremart: FutureMartResource) -> dg.AssetCheckResult:
+def audiences_respect_consent(
+    context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource
+) -> dg.AssetCheckResult:
     settings = futuremart.settings
     with futuremart.warehouse(read_only=True) as con:
-        found = activation.audit_audiences(con, settings.published_dir, settings.last_partition_date)
+        found = activation.audit_audiences(con, settings.published_dir, consent_date(context.run.tags, settings))
     violations = sum(v for k, v in found.items() if k not in ("rows", "files"))
     return dg.AssetCheckResult(passed=violations == 0 and found["files"] > 0, metadata=dict(found))
 
