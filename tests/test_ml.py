@@ -82,7 +82,7 @@ def test_the_job_trains_registers_and_publishes_every_model(built):
         published = {
             r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'ml'").fetchall()
         }
-    assert published == set(ML_TABLES)
+    assert set(ML_TABLES) <= published  # other groups (marketing, customer insights) write to ml too
 
 
 def test_recommended_prices_stay_within_the_guard_rails(built):
