@@ -98,7 +98,7 @@ def step_seconds(events: list[Any]) -> dict[str, float]:
 
 
 def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:
-    from orchestration.definitions import build_definitions
+    from orchestration.definitions import after_landing, build_definitions
     from orchestration.partitions import range_tags
     from orchestration.resources import FutureMartResource
 
@@ -112,12 +112,12 @@ def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:
     definitions = build_definitions(resource_)
     job = definitions.resolve_job_def("daily_refresh")
     everything = definitions.resolve_job_def("materialize_everything")
-    after_landing = [s.key for s in definitions.resolve_all_asset_specs() if s.group_name != "ingestion"]
     (bench_home / "dagster").mkdir(parents=True, exist_ok=True)
     with dg.DagsterInstance.local_temp(str(bench_home / "dagster")) as instance:
         tags = range_tags(settings.start_date, settings.last_partition_date - dt.timedelta(days=1))
         full = _run(
-            instance, lambda **kw: everything.execute_in_process(tags=tags, asset_selection=after_landing, **kw)
+            instance,
+            lambda **kw: everything.execute_in_process(tags=tags, asset_selection=after_landing(definitions), **kw),
         )
         for folder in held_back.glob("*/*/dt=*"):
             target = bench_home / "landing" / folder.relative_to(held_back)

@@ -9,7 +9,7 @@ import dagster as dg
 
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
-from orchestration.definitions import build_definitions, defs
+from orchestration.definitions import after_landing, build_definitions, defs
 from orchestration.defs.automation import landed_file_sensor
 from orchestration.partitions import DAILY, range_tags
 from orchestration.resources import FutureMartResource
@@ -79,7 +79,7 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
     before = definitions.resolve_job_def("materialize_everything").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
-        asset_selection=[s.key for s in definitions.resolve_all_asset_specs() if s.group_name != "ingestion"],
+        asset_selection=after_landing(definitions),
         tags=range_tags(settings.start_date, settings.end_date - dt.timedelta(days=1)),
     )
     assert before.success
