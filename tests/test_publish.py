@@ -63,9 +63,10 @@ def test_the_copy_holds_exactly_the_analyst_tables_with_the_warehouse_rows(built
     meta = event.materialization.metadata
     assert meta["tables"].value == len(expected) and meta["rows"].value == sum(expected.values())
     assert meta["bytes"].value == copy.stat().st_size and meta["path"].value == str(copy)
-    # One file per role, no staged file left behind.
+    # One file per role, no staged file left behind (the activation audiences have their own folder).
     names = [n for r in ROLE_COPIES.values() for n in (r.file_name, r.vault_file_name) if n]
-    assert sorted(p.name for p in copy.parent.iterdir()) == sorted(names)
+    assert sorted(p.name for p in copy.parent.iterdir() if p.is_file()) == sorted(names)
+    assert [p.name for p in copy.parent.iterdir() if p.is_dir()] == ["activation"]
 
 
 def test_the_copy_opens_read_only_in_the_duckdb_cli(built):
