@@ -21,7 +21,7 @@ help:
 	@echo "make dev     open the Dagster UI (http://localhost:3000) on workspace.yaml"
 	@echo "make lint    sqlfluff (dbt templater) on every model, ruff on the Python"
 	@echo "make validate run the Great Expectations suites against the warehouse"
-	@echo "make bench   record generation figures at SF1 and SF10 (data/bench/generation.json)"
+	@echo "make bench   measure side by side at SF1 and SF10 (BENCH_SCALES): data/bench/bench.json, bench.md"
 	@echo "make clean   remove build artifacts; make clean-data removes data/ too"
 
 $(BIN)/.installed: pyproject.toml
@@ -62,9 +62,11 @@ test: setup browser
 	$(MAKE) --no-print-directory lint
 
 # Records figures, asserts nothing: scale factors are configurable (make bench BENCH_SCALES="1 10").
+# Side by side at each scale: generation vs a Faker loop, Dagster vs direct calls, dbt vs its compiled SQL,
+# a new day vs a full build, peak RSS; data/bench/bench.json and bench.md (also printed). See README.
 BENCH_SCALES ?= 1 10
 bench: setup
-	$(BIN)/python -m benchmarks.generation $(foreach s,$(BENCH_SCALES),--scale $(s))
+	$(BIN)/futuremart bench $(foreach s,$(BENCH_SCALES),--scale $(s))
 
 # Times publishing the analysts' copy from the warehouse that `make run` built (data/bench/publish.json).
 bench-publish: setup

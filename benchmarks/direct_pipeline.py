@@ -104,14 +104,14 @@ def run_direct(settings: Settings) -> dict[str, Any]:
     figures["rows_landed"] = sum(entity.rows for entity in landed)
 
     contracts = load_contracts()
-    with step("load_raw"), duckdb.connect(str(settings.warehouse_path)) as con:
+    with step("load_raw"), duckdb.connect(str(settings.warehouse_path), config=settings.duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
         loads = [load_entity(con, c, settings.landing_dir, run_id=run_id, strict=False, vault=vault) for c in contracts]
     figures["rows_loaded"] = sum(load.total("rows_loaded") for load in loads)
 
     def validate(names: list[str], **kwargs: Any) -> list[str]:
         failed = []
-        with duckdb.connect(str(settings.warehouse_path)) as con:
+        with duckdb.connect(str(settings.warehouse_path), config=settings.duckdb_config()) as con:
             for name in names:
                 result = validate_table(con, name, settings=settings, **kwargs)
                 write_result(result, settings)
@@ -135,14 +135,14 @@ def run_direct(settings: Settings) -> dict[str, Any]:
         marts = [name for name, doc in suite_docs().items() if doc["meta"]["dataset"].startswith("marts.")]
         figures["mart_suites_failed"] = validate(marts)  # warnings in the job too: they do not stop it
 
-    with step("quality_scores"), duckdb.connect(str(settings.warehouse_path)) as con:
+    with step("quality_scores"), duckdb.connect(str(settings.warehouse_path), config=settings.duckdb_config()) as con:
         manifest = json.loads((target / "manifest.json").read_text())
         scores = compute_quality_scores(con, manifest, as_of=dt.datetime.now(dt.UTC).replace(tzinfo=None))
         write_quality_scores(con, scores)
 
     bars, service_bars = settings.ml_bars, settings.ai_service_bars
     checks: dict[str, bool] = {}
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+    with duckdb.connect(str(settings.warehouse_path), config=settings.duckdb_config()) as con:
         with step("ml"):
             checks["demand_forecast"] = forecast_passes(train.run_demand_forecast(con, settings), bars)
             checks["price_elasticity"] = elasticity_passes(train.run_price_elasticity(con, settings)[0], bars)
@@ -158,7 +158,7 @@ def run_direct(settings: Settings) -> dict[str, Any]:
         raise DirectPipelineError(f"model checks failed (nothing would be published): {failed}")
 
     with step("reports"):
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True, config=settings.duckdb_config()) as con:
             for spec in REPORTS:
                 build_report(con, spec, settings)
         build_index(REPORTS, settings)
