@@ -10,18 +10,20 @@ introspective macros resolve the same), every seed, model and test of the manife
   incremental model, compiled with ``--full-refresh``, is a table (its ``is_incremental()`` branch is off, as
   in a full ``dbt build``);
 - a data test runs as dbt runs it, ``select <fail_calc> from (<compiled SQL>)``, and fails above zero; a unit
-  test runs its compiled query (the model's SQL on inline fixture rows) and compares nothing.
+  test runs its compiled query (the model's SQL on inline fixture rows, taken from the ``run_results.json`` of
+  a ``dbt build``: ``dbt compile`` does not compile unit tests) and compares nothing.
 
 What it does not do, and dbt does: enforce the marts' contracts with column DDL (the compiled SQL casts every
 column already), run the on-run hooks (the test-results log), write artifacts, parse.
-Run: ``python -m benchmarks.compiled_sql --warehouse W --manifest T/manifest.json`` (prints JSON figures).
+Run: ``python -m benchmarks.compiled_sql --warehouse W --manifest T/manifest.json [--run-results R]`` (prints JSON
+figures).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ def dag_order(manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] in RELATIONS and node["config"].get("materialized") != "ephemeral"
     }
-    graph = {uid: [p for p in node["depends_on"]["nodes"] if p in nodes] for uid, node in nodes.items()}
+    graph = {uid: [p for p in node["depends_on"].get("nodes", []) if p in nodes] for uid, node in nodes.items()}
     return [nodes[uid] for uid in TopologicalSorter(graph).static_order()]
 
 
@@ -71,12 +73,20 @@ def relation_sql(con: duckdb.DuckDBPyConnection, node: Mapping[str, Any]) -> str
     return f"create or replace {kind} {node['relation_name']} as (\n{node['compiled_code']}\n)"
 
 
-def run_compiled(warehouse: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """Create every relation, then run every data and unit test, of ``manifest`` on ``warehouse``; return
-    seconds (relations, tests), counts and the tests that failed."""
+def unit_test_sql(run_results: Mapping[str, Any]) -> list[str]:
+    """The compiled queries of the unit tests a ``dbt build`` ran (its ``run_results.json``)."""
+    return [
+        r["compiled_code"]
+        for r in run_results["results"]
+        if r["unique_id"].startswith("unit_test.") and r.get("compiled_code")
+    ]
+
+
+def run_compiled(warehouse: Path, manifest: Mapping[str, Any], unit_tests: Sequence[str] = ()) -> dict[str, Any]:
+    """Create every relation, then run every data test, of ``manifest`` on ``warehouse``, then the
+    ``unit_tests`` queries; return seconds (relations, tests), counts and the data tests that failed."""
     order = dag_order(manifest)
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
-    unit_tests = [n for n in manifest.get("unit_tests", {}).values() if n.get("compiled_code")]
     failed: list[str] = []
     with duckdb.connect(str(warehouse)) as con:
         con.execute("set enable_progress_bar = false")
@@ -94,8 +104,8 @@ def run_compiled(warehouse: Path, manifest: Mapping[str, Any]) -> dict[str, Any]
             ).fetchone()[0]
             if failures:
                 failed.append(node["name"])
-        for node in unit_tests:
-            con.execute(node["compiled_code"]).fetchall()
+        for sql in unit_tests:
+            con.execute(sql).fetchall()
         tests_s = time.perf_counter() - started
     return {
         "relations": len(order),
@@ -111,8 +121,10 @@ def run_compiled(warehouse: Path, manifest: Mapping[str, Any]) -> dict[str, Any]
 def main(
     warehouse: Path = typer.Option(..., help="The DuckDB file the manifest was compiled against."),
     manifest: Path = typer.Option(..., help="manifest.json of `dbt compile --full-refresh`."),
+    run_results: Path = typer.Option(None, help="run_results.json of a `dbt build`: its unit tests are run too."),
 ) -> None:
-    typer.echo(json.dumps(run_compiled(warehouse, json.loads(manifest.read_text()))))
+    units = unit_test_sql(json.loads(run_results.read_text())) if run_results else []
+    typer.echo(json.dumps(run_compiled(warehouse, json.loads(manifest.read_text()), units)))
 
 
 if __name__ == "__main__":

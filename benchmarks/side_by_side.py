@@ -210,8 +210,8 @@ def bench_pipeline(phase: Phase) -> dict[str, Any]:
 
 
 def _dbt(*args: str, target: Path) -> list[str]:
-    return [DBT, *args, "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
-            "--log-path", str(target / "logs")]  # fmt: skip
+    return [DBT, *args, "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(target), "--log-path", str(target / "logs")]  # fmt: skip
 
 
 def mart_checksums(warehouse: Path) -> dict[str, list[Any]]:
@@ -243,12 +243,16 @@ def bench_dbt(phase: Phase, source: Path) -> dict[str, Any]:
         "dbt_build", _dbt("build", "--full-refresh", target=target), work, FUTUREMART_WAREHOUSE_PATH=str(warehouse)
     )
     built = mart_checksums(warehouse) if build.ok else {}
+    run_results = work / "build_run_results.json"  # the unit tests' compiled SQL (dbt compile has none)
+    if build.ok:
+        shutil.copyfile(target / "run_results.json", run_results)
     shutil.copyfile(source, warehouse)
     compile_, _ = phase.run(
         "dbt_compile", _dbt("compile", "--full-refresh", target=target), work, FUTUREMART_WAREHOUSE_PATH=str(warehouse)
     )
     manifest = target / "manifest.json"
     cmd = [PYTHON, "-m", "benchmarks.compiled_sql", "--warehouse", str(warehouse), "--manifest", str(manifest)]
+    cmd += ["--run-results", str(run_results)] if run_results.exists() else []
     sql, out = phase.run("compiled_sql", cmd, work)
     direct = mart_checksums(warehouse) if sql.ok else {}
     ok = build.ok and sql.ok
