@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 MIB = 1024 * 1024
 PARTS = ("generation", "pipeline", "dbt", "incremental")
 SAMPLE_SECONDS = 0.2
+WAREHOUSE = Path("warehouse") / "futuremart.duckdb"  # under a data home
 
 
 # -- measuring a child process tree --------------------------------------------------------------------------
@@ -279,13 +280,30 @@ def bench_incremental(phase: Phase, landing: Path) -> dict[str, Any]:
 
 
 def bench_scale(
-    scale: float, seed: int, work: Path, *, faker_rows: int, parts: Iterable[str] = PARTS, keep: bool = False
+    scale: float,
+    seed: int,
+    work: Path,
+    *,
+    faker_rows: int,
+    parts: Iterable[str] = PARTS,
+    keep: bool = False,
+    reuse: bool = False,
+    save: Callable[[dict[str, Any]], None] = lambda result: None,
 ) -> dict[str, Any]:
-    """Every comparison of ``parts`` at one scale factor; returns the figures (see the module docstring)."""
+    """Every comparison of ``parts`` at one scale factor; returns the figures (see the module docstring) and
+    hands them to ``save`` after each part, so a long run that dies keeps what it measured.
+
+    ``reuse``: keep the scale's work folder from an earlier ``--keep`` run and, unless ``pipeline`` is asked
+    for, take the dbt and incremental inputs from the data homes it built instead of building them again."""
     parts = set(parts)
     phase = Phase(work / f"sf{scale:g}", scale, seed)
-    shutil.rmtree(phase.root, ignore_errors=True)
-    phase.root.mkdir(parents=True)
+    kept = [phase.root / name for name in ("dagster", "direct") if (phase.root / name / WAREHOUSE).exists()]
+    if not reuse:
+        shutil.rmtree(phase.root, ignore_errors=True)
+        kept = []
+    for folder in ("dbt", "daily"):
+        shutil.rmtree(phase.root / folder, ignore_errors=True)
+    phase.root.mkdir(parents=True, exist_ok=True)
     typer.echo(f"scale factor {scale:g} (seed {seed}), working in {phase.root}", err=True)
     result: dict[str, Any] = {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -294,26 +312,31 @@ def bench_scale(
         "cpus": os.cpu_count(),
         "load_average_at_start": round(os.getloadavg()[0], 1),
     }
+
+    def done(part: str, figures: dict[str, Any]) -> None:
+        result[part] = figures
+        result["load_average_at_end"] = round(os.getloadavg()[0], 1)
+        result["peak_rss_tree_mib"] = peak_rss(result)
+        save(result)
+
     try:
         if "generation" in parts:
-            result["generation"] = bench_generation(phase, faker_rows)
-        if parts & {"pipeline", "dbt", "incremental"}:
-            result["pipeline"] = bench_pipeline(phase)
-            dagster_ok, direct_ok = (
-                result["pipeline"]["dagster"]["returncode"] == 0,
-                result["pipeline"]["direct"]["returncode"] == 0,
-            )
-            home = phase.root / ("dagster" if dagster_ok else "direct")
-            if "dbt" in parts and (dagster_ok or direct_ok):
-                result["dbt"] = bench_dbt(phase, home / "warehouse" / "futuremart.duckdb")
+            done("generation", bench_generation(phase, faker_rows))
+        if "pipeline" in parts or (parts & {"dbt", "incremental"} and not kept):
+            done("pipeline", bench_pipeline(phase))
+            pipeline = result["pipeline"]
+            kept = [phase.root / n for n in ("dagster", "direct") if pipeline[n]["returncode"] == 0]
+        if kept:
+            if "dbt" in parts:
+                done("dbt", bench_dbt(phase, kept[0] / WAREHOUSE))
                 shutil.rmtree(phase.root / "dbt", ignore_errors=True)
-            if "incremental" in parts and (home / "landing").exists():
-                result["incremental"] = bench_incremental(phase, home / "landing")
+            if "incremental" in parts:
+                done("incremental", bench_incremental(phase, kept[0] / "landing"))
     finally:
-        result["load_average_at_end"] = round(os.getloadavg()[0], 1)
         if not keep:
             for folder in ("dagster", "direct", "dbt", "daily"):
                 shutil.rmtree(phase.root / folder, ignore_errors=True)
+    result["load_average_at_end"] = round(os.getloadavg()[0], 1)
     result["peak_rss_tree_mib"] = peak_rss(result)
     return result
 
@@ -476,6 +499,21 @@ def write_results(results: Sequence[Mapping[str, Any]], out_dir: Path) -> tuple[
     return json_path, md_path
 
 
+def merge(previous: Sequence[Mapping[str, Any]], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``previous`` results with ``new`` in place of the same scale's entry; with ``reuse`` the parts it did
+    not run stay as they were (their own ``recorded_at`` is kept under ``<part>_recorded_at``)."""
+    out = [dict(r) for r in previous if r["scale_factor"] != new["scale_factor"]]
+    old = next((dict(r) for r in previous if r["scale_factor"] == new["scale_factor"]), {})
+    merged = old | dict(new)
+    for part in PARTS:
+        if part in new:
+            merged[f"{part}_recorded_at"] = new["recorded_at"]
+        elif part in old:
+            merged[f"{part}_recorded_at"] = old.get(f"{part}_recorded_at", old["recorded_at"])
+    merged["peak_rss_tree_mib"] = peak_rss(merged)
+    return sorted([*out, merged], key=lambda r: r["scale_factor"])
+
+
 def run_bench(
     scales: Sequence[float],
     settings: Settings,
@@ -483,18 +521,38 @@ def run_bench(
     faker_rows: int = 20_000,
     parts: Iterable[str] = PARTS,
     keep: bool = False,
+    reuse: bool = False,
 ) -> tuple[list[dict[str, Any]], Path, Path]:
-    """Bench every scale (smallest first) under ``settings.home/bench``; return the results and the files."""
+    """Bench every scale (smallest first) under ``settings.home/bench``; return the results and the files,
+    written after every part. Without ``reuse`` the files hold this run alone; with it, this run's parts
+    replace the same scale's parts in the files of an earlier run."""
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown bench parts {sorted(unknown)}: choose among {', '.join(PARTS)}")
     out_dir = settings.home / "bench"
-    results = [
-        bench_scale(s, settings.seed, out_dir / "work", faker_rows=faker_rows, parts=parts, keep=keep)
-        for s in sorted(scales)
-    ]
+    json_path = out_dir / "bench.json"
+    results: list[dict[str, Any]] = json.loads(json_path.read_text()) if reuse and json_path.exists() else []
+
+    def save(result: dict[str, Any]) -> None:
+        nonlocal results
+        results = merge(results, result)
+        write_results(results, out_dir)
+
+    for scale in sorted(scales):
+        save(
+            bench_scale(
+                scale,
+                settings.seed,
+                out_dir / "work",
+                faker_rows=faker_rows,
+                parts=parts,
+                keep=keep or reuse,
+                reuse=reuse,
+                save=save,
+            )
+        )
     json_path, md_path = write_results(results, out_dir)
-    if not keep:
+    if not (keep or reuse):
         shutil.rmtree(out_dir / "work", ignore_errors=True)
     return results, json_path, md_path
 
@@ -510,9 +568,12 @@ def run(
     faker_rows: int = typer.Option(20_000, help="Rows the per-row Faker loop produces."),
     part: list[str] = typer.Option(list(PARTS), "--part", help=f"Comparisons to run: {', '.join(PARTS)}."),
     keep: bool = typer.Option(False, help="Keep the work folders (data homes, logs) under bench/work/."),
+    reuse: bool = typer.Option(False, help="Rerun only --part ... on the work folders a --keep run left; merge."),
 ) -> None:
     """Run the side-by-side benchmark; write bench.json and bench.md under $FUTUREMART_HOME/bench/."""
-    _, json_path, md_path = run_bench(scale, Settings.from_env(), faker_rows=faker_rows, parts=part, keep=keep)
+    _, json_path, md_path = run_bench(
+        scale, Settings.from_env(), faker_rows=faker_rows, parts=part, keep=keep, reuse=reuse
+    )
     typer.echo(md_path.read_text())
     typer.echo(f"written: {json_path}, {md_path}")
 

@@ -213,6 +213,7 @@ def bench(
     ),  # fmt: skip
     faker_rows: int = typer.Option(20_000, help="Rows of the per-row Faker loop generation is compared with."),
     keep: bool = typer.Option(False, help="Keep the work folders (data homes, logs) under bench/work/."),
+    reuse: bool = typer.Option(False, help="Rerun only --part ... on the work folders a --keep run left; merge."),
 ) -> None:
     """Measure the platform side by side with the plain way of doing the same work (generation vs Faker,
     Dagster vs direct calls, dbt vs its compiled SQL, a new day vs a full build, peak memory) at each scale;
@@ -222,7 +223,9 @@ def bench(
 
     settings = _settings()
     try:
-        _, json_path, md_path = run_bench(scales, settings, faker_rows=faker_rows, parts=parts or PARTS, keep=keep)
+        _, json_path, md_path = run_bench(
+            scales, settings, faker_rows=faker_rows, parts=parts or PARTS, keep=keep, reuse=reuse
+        )
     except ValueError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
