@@ -474,6 +474,19 @@ def render_markdown(results: Sequence[Mapping[str, Any]]) -> str:
             "|---|---:|---:|---|---|",
         ]
         lines += [f"| {' | '.join(row)} |" for row in table_rows(result)]
+        runs = {str(result[f"{p}_recorded"]) for p in PARTS if f"{p}_recorded" in result}
+        if len(runs) > 1:  # parts merged from several runs (--reuse)
+            lines.append("")
+            lines.append(
+                "Parts recorded in separate runs: "
+                + "; ".join(
+                    f"{p} at {result[f'{p}_recorded']['recorded_at']} (load average "
+                    + " to ".join(str(x) for x in result[f"{p}_recorded"]["load_average"])
+                    + ")"
+                    for p in PARTS
+                    if f"{p}_recorded" in result
+                )
+            )
         d = result.get("dbt", {})
         if d:
             lines.append("")
@@ -500,16 +513,25 @@ def write_results(results: Sequence[Mapping[str, Any]], out_dir: Path) -> tuple[
 
 
 def merge(previous: Sequence[Mapping[str, Any]], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``previous`` results with ``new`` in place of the same scale's entry; with ``reuse`` the parts it did
-    not run stay as they were (their own ``recorded_at`` is kept under ``<part>_recorded_at``)."""
+    """``previous`` results with the parts of ``new`` in place of the same scale's; parts ``new`` did not run
+    stay as they were. Each part keeps when it was recorded and the load average around it
+    (``<part>_recorded``), since merged parts may come from different runs."""
     out = [dict(r) for r in previous if r["scale_factor"] != new["scale_factor"]]
-    old = next((dict(r) for r in previous if r["scale_factor"] == new["scale_factor"]), {})
-    merged = old | dict(new)
+    old = next((dict(r) for r in previous if r["scale_factor"] == new["scale_factor"]), None)
+    merged = dict(new) if old is None or old.get("recorded_at") == new["recorded_at"] else old
+    when = {
+        "recorded_at": new["recorded_at"],
+        "load_average": [new["load_average_at_start"], new.get("load_average_at_end")],
+    }
     for part in PARTS:
         if part in new:
-            merged[f"{part}_recorded_at"] = new["recorded_at"]
-        elif part in old:
-            merged[f"{part}_recorded_at"] = old.get(f"{part}_recorded_at", old["recorded_at"])
+            merged[part] = new[part]
+            merged[f"{part}_recorded"] = when
+        elif part in merged and f"{part}_recorded" not in merged:
+            merged[f"{part}_recorded"] = {
+                "recorded_at": merged["recorded_at"],
+                "load_average": [merged["load_average_at_start"], merged.get("load_average_at_end")],
+            }
     merged["peak_rss_tree_mib"] = peak_rss(merged)
     return sorted([*out, merged], key=lambda r: r["scale_factor"])
 
