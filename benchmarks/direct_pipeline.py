@@ -9,11 +9,13 @@ function its asset calls, with the same arguments (the raw and mart suites also 
 and rebuild the Data Docs page each, as the checks do); nothing is skipped or cached.
 
 Run into a data home of its own: ``FUTUREMART_HOME=... FUTUREMART_SCALE=... python -m benchmarks.direct_pipeline``.
-Prints one JSON object: seconds per step, row counts, and whether every check passed.
+Prints one JSON object: seconds and peak RSS of this process per step (dbt's own process is not in it: the
+``dbt`` part of ``make bench`` measures it), row counts, and whether every check passed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -61,6 +63,21 @@ def dbt_build(settings: Settings, target_path: Path, *extra: str) -> subprocess.
     )
 
 
+def reset_peak_rss() -> None:
+    """Start this process's peak RSS afresh (Linux: ``/proc/self/clear_refs``), so each step gets its own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mib() -> float | None:
+    """This process's peak RSS since the last reset (``VmHWM``), or ``None`` where /proc has no such line."""
+    with contextlib.suppress(OSError, StopIteration):
+        with open("/proc/self/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+        return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 def run_direct(settings: Settings) -> dict[str, Any]:
     """Build the whole warehouse of ``settings`` (an empty data home) without Dagster; return the figures.
 
@@ -85,16 +102,19 @@ def run_direct(settings: Settings) -> dict[str, Any]:
     from reports.render import build_index, build_report
 
     steps: dict[str, float] = {}
-    figures: dict[str, Any] = {"steps_s": steps}
+    peaks: dict[str, float | None] = {}
+    figures: dict[str, Any] = {"steps_s": steps, "steps_peak_rss_mib": peaks}
     run_id = f"direct-{uuid.uuid4()}"
     vault = Vault.from_settings(settings)
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
     def step(name: str) -> Iterator[None]:
+        reset_peak_rss()
         started = time.perf_counter()
         yield
         steps[name] = round(time.perf_counter() - started, 2)
+        peaks[name] = peak_rss_mib()
 
     with step("generate_and_land"):
         world = generate_world(settings)
