@@ -153,6 +153,87 @@ def purge(
 
 
 @app.command()
+def publish(
+    roles: list[str] = typer.Option(
+        None, "--role", help="Role to republish (repeat for several); default: every role."
+    ),
+) -> None:
+    """Republish the role copies (data/published/) from the current warehouse: the same copy, verification and
+    leak scan as the published assets; a copy that fails keeps the previous one and the command exits 1."""
+    import uuid
+
+    from futuremart.publish import ROLE_COPIES, LeakFound, PublishError, publish_role
+    from futuremart.vault import Vault
+
+    settings = _settings()
+    chosen = roles or list(ROLE_COPIES)
+    if unknown := sorted(set(chosen) - set(ROLE_COPIES)):
+        typer.echo(f"error: unknown role(s) {unknown}: choose among {', '.join(ROLE_COPIES)}", err=True)
+        raise typer.Exit(2)
+    if not settings.warehouse_path.exists():
+        typer.echo(f"error: no warehouse at {settings.warehouse_path}: run `futuremart run` first", err=True)
+        raise typer.Exit(2)
+    tag = f"cli-{uuid.uuid4().hex[:12]}"
+    failed = []
+    for role in chosen:
+        try:
+            result = publish_role(
+                settings.warehouse_path,
+                settings.published_dir,
+                role,
+                tag=tag,
+                actor="cli",
+                vault=Vault.from_settings(settings),
+            )
+        except LeakFound as leak:
+            typer.echo(f"error: {role}: leak scan failed, previous copy kept: {leak}", err=True)
+            failed.append(role)
+            continue
+        except PublishError as err:
+            typer.echo(f"error: {role}: {err}", err=True)
+            failed.append(role)
+            continue
+        copy = result.published
+        scanned = f", {result.scan.values_scanned:,} values scanned, no leak" if result.scan else ""
+        vault = f", vault copy {result.vault_copy.rows:,} rows" if result.vault_copy else ""
+        typer.echo(
+            f"{role}: {copy.path} ({len(copy.tables)} tables, {copy.rows:,} rows, {copy.bytes:,} bytes"
+            f"{scanned}{vault}) in {copy.seconds:.1f}s"
+        )
+    if failed:
+        typer.echo(f"not published: {', '.join(failed)} (their previous copies are unchanged)", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    scales: list[float] = typer.Option([1.0, 10.0], "--scale", help="Scale factors to measure (repeat)."),
+    parts: list[str] = typer.Option(
+        None, "--part", help="Comparisons to run (default: all): generation, pipeline, dbt, incremental."
+    ),  # fmt: skip
+    faker_rows: int = typer.Option(20_000, help="Rows of the per-row Faker loop generation is compared with."),
+    keep: bool = typer.Option(False, help="Keep the work folders (data homes, logs) under bench/work/."),
+    reuse: bool = typer.Option(False, help="Rerun only --part ... on the work folders a --keep run left; merge."),
+) -> None:
+    """Measure the platform side by side with the plain way of doing the same work (generation vs Faker,
+    Dagster vs direct calls, dbt vs its compiled SQL, a new day vs a full build, peak memory) at each scale;
+    write bench/bench.json and bench/bench.md under the data home and print the table. Records, asserts
+    nothing; the data home's warehouse is not touched."""
+    from benchmarks.side_by_side import PARTS, run_bench
+
+    settings = _settings()
+    try:
+        _, json_path, md_path = run_bench(
+            scales, settings, faker_rows=faker_rows, parts=parts or PARTS, keep=keep, reuse=reuse
+        )
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(md_path.read_text())
+    typer.echo(f"written: {json_path}, {md_path}")
+
+
+@app.command()
 def status() -> None:
     """Row counts of every warehouse table and the latest loads."""
     import duckdb

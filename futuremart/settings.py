@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -19,6 +20,8 @@ SEEDS_DIR = PROJECT_ROOT / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations" / "suites"
 CONTRACTS_DIR = PROJECT_ROOT / "ingestion" / "contracts"
 MIN_PII_KEY_CHARS = 16
+# An amount of memory as DuckDB's memory_limit takes it (no percentage: DuckDB refuses one).
+DUCKDB_MEMORY = re.compile(r"\d+(\.\d+)? ?([KMGT]i?B)")
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,11 @@ class Settings:
                                                       raise a security alert
     ``FUTUREMART_SECURITY_ALERT_MIN_EVENTS`` ``10``     fewest events a window needs to raise an alert (a
                                                       few failed sign-ins of one person are not an attack)
+    ``FUTUREMART_DUCKDB_MEMORY_LIMIT`` ``8GiB``        DuckDB's memory_limit for every warehouse connection
+                                                      of the pipeline and dbt (a third of a 24 GiB machine;
+                                                      DuckDB's own default, 80% of RAM, lets one build take
+                                                      the machine). Beyond it DuckDB spills to disk or, for
+                                                      what cannot spill, fails: results never change
     ============================ ==================== ===================================================
     """
 
@@ -172,6 +180,7 @@ class Settings:
     sentiment_neutral_band: float = 0.05
     security_alert_z: float = 8.0
     security_alert_min_events: int = 10
+    duckdb_memory_limit: str = "8GiB"
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -219,6 +228,11 @@ class Settings:
         if self.security_alert_z <= 0 or self.security_alert_min_events < 1:
             raise SettingsError(
                 "FUTUREMART_SECURITY_ALERT_Z must be positive and FUTUREMART_SECURITY_ALERT_MIN_EVENTS at least 1."
+            )
+        if not DUCKDB_MEMORY.fullmatch(self.duckdb_memory_limit):
+            raise SettingsError(
+                f"FUTUREMART_DUCKDB_MEMORY_LIMIT must be an amount DuckDB reads, such as 8GiB or 2500MB, got "
+                f"{self.duckdb_memory_limit!r}."
             )
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
@@ -339,7 +353,12 @@ class Settings:
         return {
             "FUTUREMART_WAREHOUSE_PATH": str(self.warehouse_path),
             "FUTUREMART_DBT_THREADS": str(self.dbt_threads),
+            "FUTUREMART_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
+
+    def duckdb_config(self) -> dict[str, str]:
+        """Configuration of every warehouse connection (``duckdb.connect(..., config=...)``)."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced (``None`` values are ignored)."""
@@ -396,6 +415,8 @@ class Settings:
             )
         if resamples := env.get("FUTUREMART_UPLIFT_RESAMPLES"):
             values["uplift_resamples"] = _parse(int, "FUTUREMART_UPLIFT_RESAMPLES", resamples, "an integer >= 200")
+        if memory := env.get("FUTUREMART_DUCKDB_MEMORY_LIMIT"):
+            values["duckdb_memory_limit"] = memory.strip()
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):

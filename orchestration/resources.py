@@ -42,14 +42,15 @@ class FutureMartResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def warehouse(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the settings' warehouse file (created with its folder when missing)."""
-        path = self.settings.warehouse_path
+        settings = self.settings
+        path = settings.warehouse_path
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         if read_only:
-            with duckdb.connect(str(path), read_only=True) as con:
+            with duckdb.connect(str(path), read_only=True, config=settings.duckdb_config()) as con:
                 yield con
         else:
-            resource = DuckDBResource(database=str(path), connection_config={"threads": 2})
+            resource = DuckDBResource(database=str(path), connection_config={"threads": 2, **settings.duckdb_config()})
             with resource.get_connection() as con:
                 con.execute("set enable_progress_bar = false")  # keeps run logs readable
                 yield con

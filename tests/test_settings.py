@@ -44,6 +44,7 @@ def test_relative_home_is_taken_from_the_project_root():
         ({"FUTUREMART_SEED": "-1"}, "FUTUREMART_SEED must be a non-negative integer"),
         ({"FUTUREMART_START_DATE": "01/02/2024"}, "expected YYYY-MM-DD"),
         ({"FUTUREMART_START_DATE": "2024-05-01", "FUTUREMART_END_DATE": "2024-04-01"}, "is before"),
+        ({"FUTUREMART_DUCKDB_MEMORY_LIMIT": "80%"}, "FUTUREMART_DUCKDB_MEMORY_LIMIT must be an amount"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(env, message):
@@ -62,3 +63,17 @@ def test_holiday_seed_is_the_generators_calendar():
     assert seed["holiday_date"].dt.date.tolist() == generated["date"].tolist()
     assert seed["holiday_name"].tolist() == generated["holiday_name"].tolist()
     assert seed["is_public_holiday"].tolist() == generated["is_public_holiday"].tolist()
+
+
+def test_duckdb_memory_limit_reaches_the_warehouse_connections_and_dbt(tmp_path: Path):
+    from orchestration.resources import FutureMartResource
+
+    assert Settings.from_env({}).duckdb_memory_limit == "8GiB"
+    settings = Settings.from_env({"FUTUREMART_HOME": str(tmp_path), "FUTUREMART_DUCKDB_MEMORY_LIMIT": "1500MiB"})
+    assert settings.dbt_env()["FUTUREMART_DUCKDB_MEMORY_LIMIT"] == "1500MiB"  # profiles.yml reads it
+    resource = FutureMartResource(home=str(tmp_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FUTUREMART_DUCKDB_MEMORY_LIMIT", "1500MiB")
+        for read_only in (False, True):
+            with resource.warehouse(read_only=read_only) as con:
+                assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "1.4 GiB"
