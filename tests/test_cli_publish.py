@@ -39,7 +39,8 @@ def counts(path: Path, tables: list[str]) -> dict[str, int]:
 def test_publish_replaces_every_role_copy_with_the_current_warehouse(built, tmp_path):
     home = copy_home(built, tmp_path / "home")
     published = home / "published"
-    before = {p.name: p.stat().st_ino for p in published.iterdir()}
+    # The role files; the activation audiences' folder is the personalization asset's, not this command's.
+    before = {p.name: p.stat().st_ino for p in published.iterdir() if p.is_file()}
     # The warehouse moves on after the last publish: the command must publish what is there now.
     with duckdb.connect(str(home / "warehouse" / "futuremart.duckdb")) as con:
         con.execute("delete from marts.fct_orders where order_id in (select order_id from marts.fct_orders limit 5)")
@@ -48,7 +49,7 @@ def test_publish_replaces_every_role_copy_with_the_current_warehouse(built, tmp_
     assert result.exit_code == 0, result.output
     for role in ROLE_COPIES:
         assert f"{role}: " in result.output
-    after = {p.name: p.stat().st_ino for p in published.iterdir()}
+    after = {p.name: p.stat().st_ino for p in published.iterdir() if p.is_file()}
     assert after.keys() == before.keys()  # same files, no staged leftovers
     assert all(after[name] != before[name] for name in before)  # each one renamed over, not edited in place
     assert counts(published / "analyst.duckdb", ["marts.fct_orders"])["marts.fct_orders"] == orders_now
