@@ -44,7 +44,7 @@ def grade(table: pd.DataFrame, planted: pd.Series) -> pd.DataFrame:
 
 def simulated_member_lines(seed: int, scale: float) -> tuple[pd.DataFrame, pd.Series]:
     """Window lines per audience member straight from the generator's simulation (same definition as
-    ``int_marketing__campaign_member_lines``), and the planted uplift per campaign."""
+    ``int_marketing__campaign_member_outcomes``), and the planted uplift per campaign."""
     from ingestion.world.catalog import generate_catalog
     from ingestion.world.competitors import generate_competitor_prices
     from ingestion.world.customers import generate_customers

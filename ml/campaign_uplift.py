@@ -27,7 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-MEMBER_LINES_TABLE = "intermediate.int_marketing__campaign_member_lines"
+MEMBER_LINES_TABLE = "intermediate.int_marketing__campaign_member_outcomes"
 OUTPUT_TABLE = "ml.campaign_uplift"
 COLUMNS = (
     "campaign_id",

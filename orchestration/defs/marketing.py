@@ -15,7 +15,7 @@ OWNERS = ["team:marketing-analytics"]
     group_name="marketing",
     owners=OWNERS,
     kinds={"python", "duckdb"},
-    deps=[dg.AssetKey(["intermediate", "int_marketing__campaign_member_lines"])],
+    deps=[dg.AssetKey(["intermediate", "int_marketing__campaign_member_outcomes"])],
     pool="duckdb_writer",
     description="Uplift per campaign (ml.campaign_uplift): treatment over holdout order lines per member "
     "during the campaign window, minus 1 (the quantity the planted uplift multiplies), with a stratified "

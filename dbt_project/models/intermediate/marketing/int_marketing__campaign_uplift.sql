@@ -10,55 +10,8 @@
 
 with
 
-campaigns as (
-    select * from {{ ref('stg_marketing__campaigns') }}
-),
-
-audiences as (
-    select * from {{ ref('stg_marketing__campaign_audiences') }}
-),
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
-),
-
-lines_per_order as (
-    select
-        order_id,
-        count(*) as line_count
-    from order_lines
-    group by order_id
-),
-
 member_outcomes as (
-    select
-        audiences.campaign_id,
-        audiences.customer_id,
-        audiences.assigned_group,
-        count(orders.order_id) as orders_in_window,
-        coalesce(sum(lines_per_order.line_count), 0) as lines_in_window,
-        coalesce(sum(
-            case
-                when orders.order_status != 'cancelled'
-                    then orders.subtotal - coalesce(orders.promo_discount, 0)
-                else 0
-            end
-        ), 0) as net_revenue_in_window
-    from audiences
-    inner join campaigns
-        on audiences.campaign_id = campaigns.campaign_id
-    left join orders
-        on
-            audiences.customer_id = orders.customer_id
-            and campaigns.starts_on <= orders.order_date
-            and campaigns.ends_on >= orders.order_date
-    left join lines_per_order
-        on orders.order_id = lines_per_order.order_id
-    group by audiences.campaign_id, audiences.customer_id, audiences.assigned_group
+    select * from {{ ref('int_marketing__campaign_member_outcomes') }}
 ),
 
 by_group as (

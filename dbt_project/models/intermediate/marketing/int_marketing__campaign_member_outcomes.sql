@@ -1,8 +1,9 @@
--- One row per campaign audience member: the order lines they bought during the campaign window
--- (starts_on .. ends_on by order date), every order placed counted (demand). The generator plants the
--- uplift on exactly this quantity (ingestion/world/simulate.py: each line a treated member buys while the
--- campaign runs brings `uplift` extra lines bought by treated members), so treatment vs holdout lines per
--- member estimate it; ml/campaign_uplift.py resamples these rows for its interval.
+-- One row per campaign audience member: the orders, order lines and net revenue of the orders they placed
+-- during the campaign window (starts_on .. ends_on by order date), every order placed counted (demand);
+-- revenue counts non-cancelled orders, net of promo discounts. The generator plants the uplift on the
+-- lines (ingestion/world/simulate.py: each line a treated member buys while the campaign runs brings
+-- `uplift` extra lines bought by treated members), so treatment vs holdout lines per member estimate it:
+-- int_marketing__campaign_uplift aggregates these rows, ml/campaign_uplift.py resamples them.
 with
 
 campaigns as (
@@ -34,7 +35,15 @@ final as (
         audiences.campaign_id,
         audiences.customer_id,
         audiences.assigned_group,
-        cast(coalesce(sum(lines_per_order.line_count), 0) as bigint) as lines_in_window
+        count(orders.order_id) as orders_in_window,
+        cast(coalesce(sum(lines_per_order.line_count), 0) as bigint) as lines_in_window,
+        coalesce(sum(
+            case
+                when orders.order_status != 'cancelled'
+                    then orders.subtotal - coalesce(orders.promo_discount, 0)
+                else 0
+            end
+        ), 0) as net_revenue_in_window
     from audiences
     inner join campaigns
         on audiences.campaign_id = campaigns.campaign_id
