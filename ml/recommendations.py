@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.cluster import KMeans
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
 
 SEED = 42
 TOP_K = 10
@@ -145,6 +148,10 @@ def fit_recommender(
     views = np.asarray(viewed.sum(axis=1)).ravel()
     active = np.flatnonzero((lines + views) > 0)
     features = profile_features(cell_counts[active], lines[active], views[active], shop_cell_share)
+    # Imported here: the Dagster code location imports this module for its mart list on every start, and
+    # scikit-learn takes most of a second to import.
+    from sklearn.cluster import KMeans
+
     clusters = KMeans(n_clusters=n_clusters, n_init=4, random_state=SEED).fit(features)
     membership = _one_hot(clusters.labels_, n_clusters)
     group_counts = np.asarray((membership.T @ bought[active]).todense())
