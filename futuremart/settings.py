@@ -153,6 +153,9 @@ class Settings:
                                                       DuckDB's own default, 80% of RAM, lets one build take
                                                       the machine). Beyond it DuckDB spills to disk or, for
                                                       what cannot spill, fails: results never change
+    ``FUTUREMART_LOAD_CHUNK_ROWS`` ``500000``          rows the raw loader holds before it writes a chunk of
+                                                      whole files (one transaction each): bounds the load's
+                                                      memory at any scale
     ============================ ==================== ===================================================
     """
 
@@ -181,6 +184,7 @@ class Settings:
     security_alert_z: float = 8.0
     security_alert_min_events: int = 10
     duckdb_memory_limit: str = "8GiB"
+    load_chunk_rows: int = 500_000
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -234,6 +238,8 @@ class Settings:
                 f"FUTUREMART_DUCKDB_MEMORY_LIMIT must be an amount DuckDB reads, such as 8GiB or 2500MB, got "
                 f"{self.duckdb_memory_limit!r}."
             )
+        if self.load_chunk_rows < 1:
+            raise SettingsError(f"FUTUREMART_LOAD_CHUNK_ROWS must be at least 1, got {self.load_chunk_rows}.")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
             object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
@@ -417,6 +423,8 @@ class Settings:
             values["uplift_resamples"] = _parse(int, "FUTUREMART_UPLIFT_RESAMPLES", resamples, "an integer >= 200")
         if memory := env.get("FUTUREMART_DUCKDB_MEMORY_LIMIT"):
             values["duckdb_memory_limit"] = memory.strip()
+        if chunk := env.get("FUTUREMART_LOAD_CHUNK_ROWS"):
+            values["load_chunk_rows"] = _parse(int, "FUTUREMART_LOAD_CHUNK_ROWS", chunk, "an integer such as 500000")
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):

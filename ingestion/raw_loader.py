@@ -155,11 +155,12 @@ def load_entity(
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
     vault: Vault | None = None,
+    chunk_rows: int | None = None,
 ) -> EntityLoad:
     """Load the landed files of ``contract``'s entity (those of partitions ``dates``, default all) that are
     not loaded yet (see :func:`load_files`)."""
     paths = landed_files(contract, landing_dir, dates)
-    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict, vault)
+    return load_files(con, contract, paths, landing_dir, run_id, pseudonymizer, strict, vault, chunk_rows)
 
 
 def is_personal(contract: EntityContract) -> bool:
@@ -176,8 +177,13 @@ def load_files(
     pseudonymizer: Pseudonymizer | None = None,
     strict: bool = True,
     vault: Vault | None = None,
+    chunk_rows: int | None = None,
 ) -> EntityLoad:
-    """Load ``paths`` (files of one entity) in one transaction; idempotent (see the module docstring).
+    """Load ``paths`` (files of one entity); idempotent (see the module docstring).
+
+    Files load in chunks of whole files, each chunk in one transaction with its files' audit rows, so memory
+    stays bounded by ``chunk_rows`` (default: the settings' ``load_chunk_rows``) whatever the history's size.
+    A crash leaves whole files loaded and audited or not at all; the rerun skips the loaded ones by hash.
 
     Files whose header lacks a required column are rejected: audited, marked in landing with a
     ``<file>.REJECTED.txt`` beside them, never deleted. The other files still load. Then, when ``strict``,
@@ -187,6 +193,8 @@ def load_files(
     ``vault`` is the encrypted vault file the clear values go to (the pipeline passes the settings' one); without
     it they go to the schema ``pii`` of ``con`` itself.
     """
+    if chunk_rows is None:
+        chunk_rows = Settings.from_env().load_chunk_rows
     if pseudonymizer is None and is_personal(contract):
         pseudonymizer = Pseudonymizer.from_settings(Settings.from_env())
     if vault is not None and is_personal(contract):
@@ -265,15 +273,30 @@ def load_files(
         batch.append(
             _PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable, vault, erased, anonymized)
         )
+        if sum(pending.table.num_rows for pending in batch) >= chunk_rows:
+            _flush(con, contract, batch, landing_dir, run_id, result)
+            batch = []
 
-    if batch:
-        result.files.extend(_load_batch(con, contract, batch, run_id))
-        for pending in batch:
-            rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
+    _flush(con, contract, batch, landing_dir, run_id, result)
     _audit_load(con, contract, result, run_id, started)
     if result.rejected and strict:
         raise SchemaContractError("\n".join(f.message for f in result.rejected))
     return result
+
+
+def _flush(
+    con: duckdb.DuckDBPyConnection,
+    contract: EntityContract,
+    batch: list[_PendingFile],
+    landing_dir: Path,
+    run_id: str | None,
+    result: EntityLoad,
+) -> None:
+    if not batch:
+        return
+    result.files.extend(_load_batch(con, contract, batch, run_id))
+    for pending in batch:
+        rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
 
 
 def _load_batch(

@@ -192,3 +192,31 @@ def test_parquet_keeps_its_types_and_still_quarantines_breaches(tmp_path, con):
         "select _source_line, reason from quarantine.inventory_stock_snapshots order by 1"
     ).fetchall() == [(2, "out_of_range: on_hand_units < 0"), (3, "missing_required: warehouse_id")]
     assert (result.total("rows_in"), result.total("rows_loaded"), result.total("rows_quarantined")) == (3, 1, 2)
+
+
+def test_chunked_loading_writes_whole_files_per_transaction_and_the_same_rows(tmp_path):
+    """With a chunk smaller than the history, each chunk of whole files is its own load (memory stays bounded)
+    and raw, quarantine and the audit end up exactly as one big load leaves them."""
+    for day in range(1, 6):
+        rows = [GOOD.replace("O1,", f"O{day}{k},").replace("2024-01-01", f"2024-01-0{day}") for k in range(3)]
+        rows.append(f"O{day}X,C1,not a time,web,paid,USD,NE,10.00,0.65,4.99,15.64,,0.00")
+        land(tmp_path, f"2024-01-0{day}", "\n".join([HEADER, *rows]))
+    snapshots = []
+    for chunk_rows in (1_000_000, 4):
+        with duckdb.connect() as con:
+            load_entity(con, ORDERS, tmp_path, chunk_rows=chunk_rows)
+            snapshots.append(
+                (
+                    con.execute("select * exclude (_load_id, _loaded_at) from raw.shop_orders order by all").fetchall(),
+                    con.execute(
+                        "select _source_file, _source_line, reason, record from quarantine.shop_orders order by all"
+                    ).fetchall(),
+                    audit(con),
+                    con.execute("select count(distinct _load_id) from raw.shop_orders").fetchone()[0],
+                )
+            )
+    (raw_one, quarantine_one, audit_one, loads_one), (raw_chunked, quarantine_chunked, audit_chunked, loads) = snapshots
+    assert len(raw_one) == 15 and len(quarantine_one) == 5
+    assert (raw_chunked, quarantine_chunked, audit_chunked) == (raw_one, quarantine_one, audit_one)
+    # 4 rows per file read: each file reaches the chunk size alone, so five transactions against one.
+    assert (loads_one, loads) == (1, 5)
