@@ -67,7 +67,7 @@ postgres:
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
 
 test: setup browser postgres
-	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest
+	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest --durations=30
 	$(MAKE) --no-print-directory lint
 
 # Records figures, asserts nothing: scale factors are configurable (make bench BENCH_SCALES="1 10").
