@@ -55,6 +55,8 @@ ML_BARS = {
     "small": MlBars(wape_gain=0.12, elasticity_ci=1.0, silhouette=0.07, reco_precision_gain=-0.35),
 }
 SMALL_WORLD_SCALE = 0.5
+# Engines dbt builds the warehouse on (FUTUREMART_ENGINE).
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,14 @@ class Settings:
                                                       DuckDB's own default, 80% of RAM, lets one build take
                                                       the machine). Beyond it DuckDB spills to disk or, for
                                                       what cannot spill, fails: results never change
+    ``FUTUREMART_ENGINE``        ``duckdb``           engine dbt builds the warehouse on: ``duckdb`` (the
+                                                      warehouse file) or ``spark`` (``futuremart run
+                                                      --engine spark``: the raw layer exported to Parquet,
+                                                      every model and test built on Spark too, then the
+                                                      parity check against DuckDB; see futuremart/spark.py)
+    ``FUTUREMART_SPARK_MASTER``  ``local[2]``         Spark master of the dbt ``spark`` target (session
+                                                      method): ``local[N]`` or a cluster URL such as
+                                                      ``spark://host:7077``
     ============================ ==================== ===================================================
     """
 
@@ -181,6 +191,8 @@ class Settings:
     security_alert_z: float = 8.0
     security_alert_min_events: int = 10
     duckdb_memory_limit: str = "8GiB"
+    engine: str = "duckdb"
+    spark_master: str = "local[2]"
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -234,6 +246,10 @@ class Settings:
                 f"FUTUREMART_DUCKDB_MEMORY_LIMIT must be an amount DuckDB reads, such as 8GiB or 2500MB, got "
                 f"{self.duckdb_memory_limit!r}."
             )
+        if self.engine not in ENGINES:
+            raise SettingsError(f"FUTUREMART_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
+        if not self.spark_master.strip():
+            raise SettingsError("FUTUREMART_SPARK_MASTER must not be empty (try local[2] or spark://host:7077).")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
             object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
@@ -270,6 +286,21 @@ class Settings:
     def published_dir(self) -> Path:
         """Read-only copies for readers (``analyst.duckdb``), swapped in atomically after a good build."""
         return self.home / "published"
+
+    @property
+    def raw_parquet_dir(self) -> Path:
+        """The raw layer (and the load audit) as Parquet for Spark: ``<home>/raw_parquet/<schema>/<table>/``."""
+        return self.home / "raw_parquet"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """Spark's ``spark.sql.warehouse.dir``: the Parquet files of every model Spark builds."""
+        return self.home / "spark" / "warehouse"
+
+    @property
+    def spark_metastore_dir(self) -> Path:
+        """Spark's embedded Derby metastore (one Spark process at a time)."""
+        return self.home / "spark" / "metastore"
 
     @property
     def models_dir(self) -> Path:
@@ -354,6 +385,10 @@ class Settings:
             "FUTUREMART_WAREHOUSE_PATH": str(self.warehouse_path),
             "FUTUREMART_DBT_THREADS": str(self.dbt_threads),
             "FUTUREMART_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "FUTUREMART_SPARK_MASTER": self.spark_master,
+            "FUTUREMART_SPARK_WAREHOUSE_DIR": str(self.spark_warehouse_dir),
+            "FUTUREMART_SPARK_METASTORE_DIR": str(self.spark_metastore_dir),
+            "FUTUREMART_RAW_PARQUET_DIR": str(self.raw_parquet_dir),
         }
 
     def duckdb_config(self) -> dict[str, str]:
@@ -417,6 +452,10 @@ class Settings:
             values["uplift_resamples"] = _parse(int, "FUTUREMART_UPLIFT_RESAMPLES", resamples, "an integer >= 200")
         if memory := env.get("FUTUREMART_DUCKDB_MEMORY_LIMIT"):
             values["duckdb_memory_limit"] = memory.strip()
+        if engine := env.get("FUTUREMART_ENGINE"):
+            values["engine"] = engine.strip().lower()
+        if master := env.get("FUTUREMART_SPARK_MASTER"):
+            values["spark_master"] = master.strip()
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):
@@ -434,6 +473,8 @@ class Settings:
             reports_dir=str(self.reports_dir),
             published_dir=str(self.published_dir),
             vault_path=str(self.vault_path),
+            raw_parquet_dir=str(self.raw_parquet_dir),
+            spark_warehouse_dir=str(self.spark_warehouse_dir),
         )
         return out
 
