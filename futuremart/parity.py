@@ -49,9 +49,9 @@ class ParityReport:
         return "\n".join(lines)
 
 
-def spark_table_dir(settings: Settings, schema: str, table: str) -> Path:
+def spark_table_dir(spark_warehouse_dir: Path, schema: str, table: str) -> Path:
     """Where Spark keeps a managed table: ``<spark.sql.warehouse.dir>/<schema>.db/<table>/``."""
-    return settings.spark_warehouse_dir / f"{schema}.db" / table
+    return spark_warehouse_dir / f"{schema}.db" / table
 
 
 def _normalized(column: str, data_type: str) -> str:
@@ -73,8 +73,15 @@ def _checksums(con: duckdb.DuckDBPyConnection, relation: str, columns: list[tupl
     return {ROWS: str(row[0]), **{name: str(value or 0) for (name, _), value in zip(columns, row[1:], strict=True)}}
 
 
-def compare_marts(settings: Settings, schema: str = "marts", tables: list[str] | None = None) -> ParityReport:
-    """Compare every table of ``schema`` (or ``tables``) in the DuckDB warehouse with Spark's copy."""
+def compare_marts(
+    settings: Settings,
+    schema: str = "marts",
+    tables: list[str] | None = None,
+    spark_warehouse_dir: Path | None = None,
+) -> ParityReport:
+    """Compare every table of ``schema`` (or ``tables``) in the DuckDB warehouse with Spark's copy (under
+    ``spark_warehouse_dir``, by default the settings' Spark warehouse)."""
+    spark_dir = spark_warehouse_dir or settings.spark_warehouse_dir
     con = duckdb.connect(config=settings.duckdb_config())
     try:
         con.execute(f"attach '{settings.warehouse_path}' as wh (read_only)")
@@ -94,7 +101,7 @@ def compare_marts(settings: Settings, schema: str = "marts", tables: list[str] |
                 "where table_catalog = 'wh' and table_schema = ? and table_name = ? order by ordinal_position",
                 [schema, table],
             ).fetchall()
-            files = sorted(spark_table_dir(settings, schema, table).rglob("*.parquet"))
+            files = sorted(spark_table_dir(spark_dir, schema, table).rglob("*.parquet"))
             if not columns or not files:
                 where = "duckdb" if not columns else "spark"
                 differences.append(Difference(table, "(table)", "missing" if where == "duckdb" else "present",

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +30,10 @@ from futuremart.settings import DBT_PROJECT_DIR, Settings
 # location loads, and a build for another adapter must not replace it.
 SPARK_TARGET_PATH = "target/spark"
 PARQUET_FILE = "data.parquet"
+# Lines of the JVM's own log (yy/MM/dd timestamps), JSON error records and stack frames.
+JVM_LOG = re.compile(r"\d\d/\d\d/\d\d |\{|\tat |Caused by|\s*\.\.\. \d+ more")
+# Node statuses that count as passed (exposures report no-op; a test of severity warn may warn).
+PASSED = frozenset({"success", "pass", "no-op", "warn"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class SparkBuild:
 
     @property
     def failures(self) -> dict[str, str]:
-        return {node: status for node, status in self.statuses.items() if status not in ("success", "pass")}
+        return {node: status for node, status in self.statuses.items() if status not in PASSED}
 
     def count(self, resource_type: str) -> int:
         return sum(1 for node in self.statuses if node.startswith(f"{resource_type}."))
@@ -132,20 +138,39 @@ def dbt_spark(settings: Settings, args: list[str], log_path: Path | None = None)
     ]
     env = {**os.environ, **settings.dbt_env(), "DBT_LOG_PATH": str(settings.home / "spark" / "logs")}
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+    # Its own process group: if we are interrupted, the JVM that pyspark starts goes down with dbt instead
+    # of keeping the Derby metastore locked.
+    with subprocess.Popen(
+        command, cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    ) as child:  # fmt: skip
+        try:
+            output, _ = child.communicate()
+        except BaseException:
+            os.killpg(child.pid, signal.SIGKILL)
+            raise
     seconds = time.perf_counter() - started
-    output = done.stdout + done.stderr
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(output)
     statuses = {}
     if results.exists():
         statuses = {r["unique_id"]: r["status"] for r in json.loads(results.read_text())["results"]}
-    return SparkBuild(done.returncode, seconds, statuses, "\n".join(output.splitlines()[-40:]))
+    # The summary dbt prints at the end (errors and their messages), without the JVM's stack traces.
+    summary = [line for line in output.splitlines() if not JVM_LOG.match(line)]
+    return SparkBuild(child.returncode, seconds, statuses, "\n".join(summary[-40:]))
+
+
+def reset_spark_warehouse(settings: Settings) -> None:
+    """Remove Spark's tables and metastore: the Spark build is a full build from the raw layer, and a table
+    folder left by an interrupted build would stop Spark creating that table again."""
+    shutil.rmtree(settings.spark_warehouse_dir, ignore_errors=True)
+    shutil.rmtree(settings.spark_metastore_dir, ignore_errors=True)
 
 
 def build_on_spark(settings: Settings, select: list[str] | None = None) -> tuple[list[ExportedTable], SparkBuild]:
-    """Export the raw layer to Parquet and ``dbt build`` the project (or ``select``) on Spark."""
+    """Export the raw layer to Parquet and ``dbt build`` the project (or ``select``) on Spark, from scratch."""
+    reset_spark_warehouse(settings)
     exported = export_raw_parquet(settings, read_sources(DBT_PROJECT_DIR / "target" / "manifest.json"))
     args = ["build", *(["--select", *select] if select else [])]
     build = dbt_spark(settings, args, log_path=settings.home / "spark" / "dbt_build.log")

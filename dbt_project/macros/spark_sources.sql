@@ -14,8 +14,11 @@
 {% macro spark__register_raw_sources() %}
     {% if execute %}
         {% set root = env_var('FUTUREMART_RAW_PARQUET_DIR', '../data/raw_parquet') %}
-        {% for source in read_sources() %}
-            {% do run_query('create schema if not exists ' ~ source.schema) %}
+        {% set sources = read_sources(selected_resources) %}
+        {% for schema in sources | map(attribute='schema') | unique %}
+            {% do run_query('create schema if not exists ' ~ schema) %}
+        {% endfor %}
+        {% for source in sources %}
             {% do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) %}
             {% do run_query('create table ' ~ source.schema ~ '.' ~ source.identifier ~ ' using parquet location '
                             ~ "'" ~ root ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'") %}
@@ -24,10 +27,11 @@
 {% endmacro %}
 
 {#- Sources some model or test depends on (declared but unread sources, such as the erasure register, may
-    not exist yet). futuremart/spark.py exports the same set, read from the manifest. -#}
-{% macro read_sources() %}
+    not exist yet); futuremart/spark.py exports the same set, read from the manifest. Given the invocation's
+    selected_resources, only those the selected nodes read (each registration costs a metastore round trip). -#}
+{% macro read_sources(selected=none) %}
     {% set used = [] %}
-    {% for node in graph.nodes.values() %}
+    {% for node in graph.nodes.values() if not selected or node.unique_id in selected %}
         {% for dep in node.depends_on.nodes if dep.startswith('source.') and dep not in used %}
             {% do used.append(dep) %}
         {% endfor %}
