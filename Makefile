@@ -87,7 +87,7 @@ postgres:
 	elif [ "$$(id -u)" != 0 ]; then echo "$(PG_BIN) is missing: run 'make postgres' as root (apt-get)" >&2; exit 1; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
 
-test: setup browser postgres
+test: setup setup-spark browser postgres
 	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest
 	$(MAKE) --no-print-directory lint
 
