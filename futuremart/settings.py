@@ -163,6 +163,8 @@ class Settings:
     ``FUTUREMART_SPARK_MASTER``  ``local[2]``         Spark master of the dbt ``spark`` target (session
                                                       method): ``local[N]`` or a cluster URL such as
                                                       ``spark://host:7077``
+    ``FUTUREMART_SPARK_DRIVER``  ``4g``               memory of the Spark driver JVM (Spark's own default,
+    ``_MEMORY``                                       1g, is too small for a local build at scale 1)
     ============================ ==================== ===================================================
     """
 
@@ -193,6 +195,7 @@ class Settings:
     duckdb_memory_limit: str = "8GiB"
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    spark_driver_memory: str = "4g"
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -248,6 +251,11 @@ class Settings:
             )
         if self.engine not in ENGINES:
             raise SettingsError(f"FUTUREMART_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
+        if not re.fullmatch(r"\d+[kmgt]", self.spark_driver_memory.lower()):
+            raise SettingsError(
+                f"FUTUREMART_SPARK_DRIVER_MEMORY must be an amount such as 4g or 2048m, "
+                f"got {self.spark_driver_memory!r}."
+            )
         if not self.spark_master.strip():
             raise SettingsError("FUTUREMART_SPARK_MASTER must not be empty (try local[2] or spark://host:7077).")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
@@ -386,6 +394,7 @@ class Settings:
             "FUTUREMART_DBT_THREADS": str(self.dbt_threads),
             "FUTUREMART_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "FUTUREMART_SPARK_MASTER": self.spark_master,
+            "FUTUREMART_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "FUTUREMART_SPARK_WAREHOUSE_DIR": str(self.spark_warehouse_dir),
             "FUTUREMART_SPARK_METASTORE_DIR": str(self.spark_metastore_dir),
             "FUTUREMART_RAW_PARQUET_DIR": str(self.raw_parquet_dir),
@@ -456,6 +465,8 @@ class Settings:
             values["engine"] = engine.strip().lower()
         if master := env.get("FUTUREMART_SPARK_MASTER"):
             values["spark_master"] = master.strip()
+        if driver_memory := env.get("FUTUREMART_SPARK_DRIVER_MEMORY"):
+            values["spark_driver_memory"] = driver_memory.strip()
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):
