@@ -8,7 +8,9 @@ compared (futuremart/parity.py). Each side is timed as a whole process, wall clo
 machine is running (note the load average recorded next to it).
 
 Run: ``FUTUREMART_HOME=... python -m benchmarks.engines``; results are appended to
-``$FUTUREMART_HOME/bench/engines.json`` and printed.
+``$FUTUREMART_HOME/bench/engines.json`` and printed (the last line: the figures as one JSON object).
+``--in-place`` builds in the data home itself instead of a copy (``futuremart bench`` passes it on its own
+throwaway copy); ``futuremart bench --part engines`` records the same figures at SF1 and SF10.
 """
 
 from __future__ import annotations
@@ -71,14 +73,12 @@ def raw_rows(settings: Settings) -> int:
         return sum(con.execute(f"select count(*) from raw.{t}").fetchone()[0] for (t,) in tables)
 
 
-@app.command()
-def main() -> None:
-    settings = Settings.from_env()
-    bench = copy_warehouse(settings, settings.home / "bench" / "engines")
+def measure_engines(bench: Settings) -> tuple[dict[str, Any], str]:
+    """Build ``bench``'s warehouse on DuckDB, then on Spark, then compare: the figures and the parity text."""
     figures: dict[str, Any] = {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "scale_factor": settings.scale_factor,
-        "seed": settings.seed,
+        "scale_factor": bench.scale_factor,
+        "seed": bench.seed,
         "raw_rows": raw_rows(bench),
         "spark_master": bench.spark_master,
         "cpus": os.cpu_count(),
@@ -106,12 +106,21 @@ def main() -> None:
     figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if figures["duckdb"]["seconds"]:
         figures["spark_over_duckdb"] = round(figures["spark"]["seconds"] / figures["duckdb"]["seconds"], 2)
+    return figures, report.describe()
+
+
+@app.command()
+def main(in_place: bool = typer.Option(False, help="Build in the data home itself, not in a copy.")) -> None:
+    settings = Settings.from_env()
+    bench = settings if in_place else copy_warehouse(settings, settings.home / "bench" / "engines")
+    figures, parity = measure_engines(bench)
     out = settings.home / "bench" / "engines.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     history = json.loads(out.read_text()) if out.exists() else []
     out.write_text(json.dumps([*history, figures], indent=2) + "\n")
-    typer.echo(json.dumps(figures, indent=2))
-    typer.echo(report.describe())
+    typer.echo(parity)
     typer.echo(f"appended to {out}")
+    typer.echo(json.dumps(figures))
 
 
 if __name__ == "__main__":
