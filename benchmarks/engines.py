@@ -55,7 +55,7 @@ def duckdb_build(settings: Settings) -> dict[str, Any]:
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        "target/bench_duckdb",
+        str(settings.home / "bench_duckdb_target"),
     ]
     started = time.perf_counter()
     done = subprocess.run(
@@ -67,7 +67,7 @@ def duckdb_build(settings: Settings) -> dict[str, Any]:
         check=False,
     )
     seconds = time.perf_counter() - started
-    results = json.loads((DBT_PROJECT_DIR / "target" / "bench_duckdb" / "run_results.json").read_text())["results"]
+    results = json.loads((settings.home / "bench_duckdb_target" / "run_results.json").read_text())["results"]
     return {
         "seconds": round(seconds, 1),
         "returncode": done.returncode,

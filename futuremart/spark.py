@@ -26,9 +26,6 @@ import duckdb
 
 from futuremart.settings import DBT_PROJECT_DIR, Settings
 
-# The Spark build keeps its own dbt target folder: the DuckDB manifest in target/ is what the Dagster code
-# location loads, and a build for another adapter must not replace it.
-SPARK_TARGET_PATH = "target/spark"
 PARQUET_FILE = "data.parquet"
 # Lines of the JVM's own log (yy/MM/dd timestamps), JSON error records and stack frames.
 JVM_LOG = re.compile(r"\d\d/\d\d/\d\d |\{|\tat |Caused by|\s*\.\.\. \d+ more")
@@ -118,7 +115,10 @@ def export_raw_parquet(settings: Settings, sources: list[tuple[str, str]]) -> li
 def dbt_spark(settings: Settings, args: list[str], log_path: Path | None = None) -> SparkBuild:
     """Run one dbt command against the ``spark`` target in a child process (its JVM and the Derby lock go
     away with it) and collect the node statuses."""
-    target_path = DBT_PROJECT_DIR / SPARK_TARGET_PATH
+    # dbt's target folder (run results, compiled SQL) under the data home: the DuckDB manifest in
+    # dbt_project/target/ is what the Dagster code location loads, and Spark builds of two data homes (a test
+    # and a benchmark) must not share one.
+    target_path = settings.home / "spark" / "target"
     results = target_path / "run_results.json"
     results.unlink(missing_ok=True)
     settings.spark_warehouse_dir.mkdir(parents=True, exist_ok=True)
@@ -134,7 +134,7 @@ def dbt_spark(settings: Settings, args: list[str], log_path: Path | None = None)
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--target-path",
-        SPARK_TARGET_PATH,
+        str(target_path),
     ]
     env = {**os.environ, **settings.dbt_env(), "DBT_LOG_PATH": str(settings.home / "spark" / "logs")}
     started = time.perf_counter()
