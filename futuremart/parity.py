@@ -58,7 +58,8 @@ def _normalized(column: str, data_type: str) -> str:
     quoted = f'"{column}"'
     kind = data_type.split("(")[0].upper()
     if kind in NUMERIC:
-        value = f"cast(round(cast({quoted} as double), {FLOAT_DECIMALS}) as varchar)"
+        # + 0.0 turns a rounded -0.0 (a tiny negative) into 0.0, which has another text.
+        value = f"cast(round(cast({quoted} as double), {FLOAT_DECIMALS}) + cast(0 as double) as varchar)"
     elif kind.startswith("TIMESTAMP"):
         value = f"strftime(cast({quoted} as timestamp), '%Y-%m-%d %H:%M:%S.%f')"
     else:
