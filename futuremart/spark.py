@@ -172,6 +172,8 @@ def build_on_spark(settings: Settings, select: list[str] | None = None) -> tuple
     """Export the raw layer to Parquet and ``dbt build`` the project (or ``select``) on Spark, from scratch."""
     reset_spark_warehouse(settings)
     exported = export_raw_parquet(settings, read_sources(DBT_PROJECT_DIR / "target" / "manifest.json"))
-    args = ["build", *(["--select", *select] if select else [])]
+    # A slice runs only the tests whose every parent it builds: a relationship test to a mart outside the
+    # slice would find no table (the Spark warehouse starts empty).
+    args = ["build", *(["--select", *select, "--indirect-selection", "cautious"] if select else [])]
     build = dbt_spark(settings, args, log_path=settings.home / "spark" / "dbt_build.log")
     return exported, build
