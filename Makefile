@@ -12,10 +12,11 @@ LINT_WAREHOUSE := $(CURDIR)/dbt_project/target/lint.duckdb
 # Test scale: small enough for a 2-core machine, big enough to exercise every path.
 TEST_SCALE ?= 0.02
 
-.PHONY: help setup manifest browser postgres run dev test lint validate bench bench-publish bench-ml bench-ai bench-pipeline bench-uplift bench-generation clean clean-data
+.PHONY: help setup setup-spark java manifest browser postgres run run-spark dev test lint validate bench bench-publish bench-ml bench-ai bench-pipeline bench-uplift bench-generation clean clean-data
 
 help:
 	@echo "make run     set up, generate data, materialize every asset (data/warehouse/futuremart.duckdb)"
+	@echo "make run-spark  make run, then the same dbt project built and tested on Spark, and the parity check"
 	@echo "make test    set up, then lint and run the test suite"
 	@echo "make browser install headless Chromium (Debian package) for the browser tests"
 	@echo "make postgres install PostgreSQL 15 (Debian package) for the deployment test"
@@ -33,12 +34,32 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed manifest
 
+# The Spark engine (FUTUREMART_ENGINE=spark): dbt-spark's session method runs pyspark in the dbt process,
+# which needs a Java runtime (`make java`). An extra, so `make run` does not carry pyspark (about 450 MB).
+$(BIN)/.installed-spark: $(BIN)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]' 2>&1 | grep -v "is ignored: it is neither" || true
+	$(BIN)/python -c "import pyspark, dbt.adapters.spark"
+	touch $@
+
+setup-spark: $(BIN)/.installed-spark java manifest
+
+# Java 17 for Spark: Debian's headless runtime, as root (apt-get); skipped when a java is on PATH.
+java:
+	@if command -v java >/dev/null; then echo "java: $$(command -v java)"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "java is missing: run 'make java' as root (apt-get)" >&2; exit 1; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; fi
+
 # dagster-dbt reads target/manifest.json when the code location loads; parse is cheap (a few seconds).
 manifest: $(BIN)/.installed
 	cd dbt_project && FUTUREMART_WAREHOUSE_PATH=$(LINT_WAREHOUSE) ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 run: setup
 	$(BIN)/futuremart run
+
+# The whole warehouse on DuckDB, then on Spark from the same raw layer (every model and dbt test), then the
+# parity of every mart; fails on a failed Spark model or test or on any difference.
+run-spark: setup-spark
+	$(BIN)/futuremart run --engine spark
 
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 0.0.0.0 -p 3000
@@ -66,7 +87,7 @@ postgres:
 	elif [ "$$(id -u)" != 0 ]; then echo "$(PG_BIN) is missing: run 'make postgres' as root (apt-get)" >&2; exit 1; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; fi
 
-test: setup browser postgres
+test: setup setup-spark browser postgres
 	FUTUREMART_TEST_SCALE=$(TEST_SCALE) $(BIN)/pytest --durations=30
 	$(MAKE) --no-print-directory lint
 

@@ -47,7 +47,7 @@ from futuremart.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 PYTHON = sys.executable
 DBT = str(Path(sys.executable).with_name("dbt"))
 MIB = 1024 * 1024
-PARTS = ("generation", "pipeline", "dbt", "incremental")
+PARTS = ("generation", "pipeline", "dbt", "incremental", "engines")
 SAMPLE_SECONDS = 0.2
 WAREHOUSE = Path("warehouse") / "futuremart.duckdb"  # under a data home
 
@@ -272,6 +272,16 @@ def bench_dbt(phase: Phase, source: Path) -> dict[str, Any]:
     }
 
 
+def bench_engines(phase: Phase, source: Path) -> dict[str, Any]:
+    """The dbt project on DuckDB and on Spark from one raw layer, then parity (benchmarks/engines.py), on a
+    copy of ``source``."""
+    home = phase.root / "engines"
+    (home / "warehouse").mkdir(parents=True)
+    shutil.copyfile(source, home / WAREHOUSE)
+    measured, out = phase.run("engines", [PYTHON, "-m", "benchmarks.engines", "--in-place"], home)
+    return {"process": asdict(measured), **((_last_json(out) or {}) if measured.ok else {})}
+
+
 def bench_incremental(phase: Phase, landing: Path) -> dict[str, Any]:
     home = phase.root / "daily"
     shutil.copytree(landing, home / "landing")
@@ -303,7 +313,7 @@ def bench_scale(
     if not reuse:
         shutil.rmtree(phase.root, ignore_errors=True)
         kept = []
-    for folder in ("dbt", "daily"):
+    for folder in ("dbt", "daily", "engines"):
         shutil.rmtree(phase.root / folder, ignore_errors=True)
     phase.root.mkdir(parents=True, exist_ok=True)
     typer.echo(f"scale factor {scale:g} (seed {seed}), working in {phase.root}", err=True)
@@ -334,9 +344,12 @@ def bench_scale(
                 shutil.rmtree(phase.root / "dbt", ignore_errors=True)
             if "incremental" in parts:
                 done("incremental", bench_incremental(phase, kept[0] / "landing"))
+            if "engines" in parts:
+                done("engines", bench_engines(phase, kept[0] / WAREHOUSE))
+                shutil.rmtree(phase.root / "engines", ignore_errors=True)
     finally:
         if not keep:
-            for folder in ("dagster", "direct", "dbt", "daily"):
+            for folder in ("dagster", "direct", "dbt", "daily", "engines"):
                 shutil.rmtree(phase.root / folder, ignore_errors=True)
     result["load_average_at_end"] = round(os.getloadavg()[0], 1)
     result["peak_rss_tree_mib"] = peak_rss(result)
@@ -464,6 +477,17 @@ def table_rows(result: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]
     plain("new day's run", _get(i, "new_day.wall_s"), _get(i, "new_day.cpu_s"))
     wall_share, cpu_share = i.get("new_day_share_of_full_wall"), i.get("new_day_share_of_full_cpu")
     judged("incremental", "new day / full build", wall_share, cpu_share, unit="")
+    e = result.get("engines", {})
+    plain("dbt build, whole project, on DuckDB", _get(e, "duckdb.seconds"), None)
+    plain("raw layer to Parquet, then dbt build on Spark", _get(e, "spark.seconds"), None)
+    plain("Spark / DuckDB build time", e.get("spark_over_duckdb"), None, "x")
+    parity = e.get("parity")
+    plain(
+        "parity: marts with a difference",
+        len({d["table"] for d in parity["differences"]}) if parity else None,
+        None,
+        "",
+    )
     peak = (result.get("peak_rss_tree_mib") or {}).get("max")
     gib = round(peak / 1024, 2) if peak is not None else None
     judged("rss_gib", "peak RSS, process tree (GiB; largest step)", gib, None, unit=" GiB")

@@ -41,8 +41,16 @@ def run(
     job: str = typer.Option("materialize_everything", help="Dagster job to execute (or daily_refresh)."),
     first: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD) of the partitions to run; default: all."),
     last: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD) of the partitions to run; default: all."),
+    engine: str = typer.Option(
+        None,
+        help="duckdb, or spark: then also build every model and test on Spark and check parity "
+        "(default: FUTUREMART_ENGINE).",
+    ),  # fmt: skip
 ) -> None:
     """Materialize every asset in-process: generate, land, load raw, dbt build, expectation suites.
+
+    With ``--engine spark`` the run then builds the same dbt project on Spark from the raw layer it loaded
+    (``futuremart spark``) and fails unless every Spark model and test passes and the marts match DuckDB's.
 
     Partitioned assets (raw loads, incremental facts) run for the days --from..--to in one run (a backfill
     of that range); without them, for the whole calendar. With DAGSTER_HOME set (the Makefile sets it to the
@@ -56,6 +64,11 @@ def run(
     from orchestration.partitions import range_tags
 
     settings = _settings()
+    try:
+        settings = settings.with_overrides(engine=engine.strip().lower() if engine else None)
+    except SettingsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
     try:
         start = dt.date.fromisoformat(first) if first else settings.start_date
         end = dt.date.fromisoformat(last) if last else settings.last_partition_date
@@ -109,6 +122,36 @@ def run(
         f"{len(result.get_asset_materialization_events())} materializations, "
         f"{len(evaluations) - len(failed)} of {len(evaluations)} checks passed; warehouse {settings.warehouse_path}"
     )
+    if settings.engine == "spark":
+        _spark_build_and_parity(settings)
+
+
+def _spark_build_and_parity(settings: Settings) -> None:
+    from futuremart.parity import compare_marts
+    from futuremart.spark import build_on_spark
+
+    exported, build = build_on_spark(settings)
+    typer.echo(f"raw layer exported to {settings.raw_parquet_dir}: {len(exported)} tables")
+    if not build.success:
+        typer.echo(build.log_tail, err=True)
+        typer.echo(f"Spark build FAILED after {build.seconds:.0f}s: {sorted(build.failures)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(
+        f"Spark build succeeded in {build.seconds:.0f}s: {build.count('model')} models, {build.count('seed')} seeds, "
+        f"{build.count('test')} tests passed (log {settings.home / 'spark' / 'dbt_build.log'})"
+    )
+    report = compare_marts(settings)
+    typer.echo(report.describe())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def spark() -> None:
+    """Build the dbt project on Spark from the warehouse's raw layer, run every test there, then check
+    that every mart matches the DuckDB build (row counts and per-column checksums). Needs a warehouse
+    that ``futuremart run`` built; Java 17 (``make java``) and the ``spark`` extra."""
+    _spark_build_and_parity(_settings())
 
 
 @app.command()

@@ -55,6 +55,8 @@ ML_BARS = {
     "small": MlBars(wape_gain=0.12, elasticity_ci=1.0, silhouette=0.07, reco_precision_gain=-0.35),
 }
 SMALL_WORLD_SCALE = 0.5
+# Engines dbt builds the warehouse on (FUTUREMART_ENGINE).
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,16 @@ class Settings:
     ``FUTUREMART_LOAD_CHUNK_ROWS`` ``500000``          rows the raw loader holds before it writes a chunk of
                                                       whole files (one transaction each): bounds the load's
                                                       memory at any scale
+    ``FUTUREMART_ENGINE``        ``duckdb``           engine dbt builds the warehouse on: ``duckdb`` (the
+                                                      warehouse file) or ``spark`` (``futuremart run
+                                                      --engine spark``: the raw layer exported to Parquet,
+                                                      every model and test built on Spark too, then the
+                                                      parity check against DuckDB; see futuremart/spark.py)
+    ``FUTUREMART_SPARK_MASTER``  ``local[2]``         Spark master of the dbt ``spark`` target (session
+                                                      method): ``local[N]`` or a cluster URL such as
+                                                      ``spark://host:7077``
+    ``FUTUREMART_SPARK_DRIVER``  ``4g``               memory of the Spark driver JVM (Spark's own default,
+    ``_MEMORY``                                       1g, is too small for a local build at scale 1)
     ============================ ==================== ===================================================
     """
 
@@ -185,6 +197,9 @@ class Settings:
     security_alert_min_events: int = 10
     duckdb_memory_limit: str = "8GiB"
     load_chunk_rows: int = 500_000
+    engine: str = "duckdb"
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "4g"
 
     def __post_init__(self) -> None:
         if self.scale_factor <= 0:
@@ -240,6 +255,15 @@ class Settings:
             )
         if self.load_chunk_rows < 1:
             raise SettingsError(f"FUTUREMART_LOAD_CHUNK_ROWS must be at least 1, got {self.load_chunk_rows}.")
+        if self.engine not in ENGINES:
+            raise SettingsError(f"FUTUREMART_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
+        if not re.fullmatch(r"\d+[kmgt]", self.spark_driver_memory.lower()):
+            raise SettingsError(
+                f"FUTUREMART_SPARK_DRIVER_MEMORY must be an amount such as 4g or 2048m, "
+                f"got {self.spark_driver_memory!r}."
+            )
+        if not self.spark_master.strip():
+            raise SettingsError("FUTUREMART_SPARK_MASTER must not be empty (try local[2] or spark://host:7077).")
         object.__setattr__(self, "home", _absolute(Path(self.home)))
         if self.vault_key_file is not None:
             object.__setattr__(self, "vault_key_file", _absolute(Path(self.vault_key_file)))
@@ -276,6 +300,21 @@ class Settings:
     def published_dir(self) -> Path:
         """Read-only copies for readers (``analyst.duckdb``), swapped in atomically after a good build."""
         return self.home / "published"
+
+    @property
+    def raw_parquet_dir(self) -> Path:
+        """The raw layer (and the load audit) as Parquet for Spark: ``<home>/raw_parquet/<schema>/<table>/``."""
+        return self.home / "raw_parquet"
+
+    @property
+    def spark_warehouse_dir(self) -> Path:
+        """Spark's ``spark.sql.warehouse.dir``: the Parquet files of every model Spark builds."""
+        return self.home / "spark" / "warehouse"
+
+    @property
+    def spark_metastore_dir(self) -> Path:
+        """Spark's embedded Derby metastore (one Spark process at a time)."""
+        return self.home / "spark" / "metastore"
 
     @property
     def models_dir(self) -> Path:
@@ -360,6 +399,11 @@ class Settings:
             "FUTUREMART_WAREHOUSE_PATH": str(self.warehouse_path),
             "FUTUREMART_DBT_THREADS": str(self.dbt_threads),
             "FUTUREMART_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "FUTUREMART_SPARK_MASTER": self.spark_master,
+            "FUTUREMART_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "FUTUREMART_SPARK_WAREHOUSE_DIR": str(self.spark_warehouse_dir),
+            "FUTUREMART_SPARK_METASTORE_DIR": str(self.spark_metastore_dir),
+            "FUTUREMART_RAW_PARQUET_DIR": str(self.raw_parquet_dir),
         }
 
     def duckdb_config(self) -> dict[str, str]:
@@ -425,6 +469,12 @@ class Settings:
             values["duckdb_memory_limit"] = memory.strip()
         if chunk := env.get("FUTUREMART_LOAD_CHUNK_ROWS"):
             values["load_chunk_rows"] = _parse(int, "FUTUREMART_LOAD_CHUNK_ROWS", chunk, "an integer such as 500000")
+        if engine := env.get("FUTUREMART_ENGINE"):
+            values["engine"] = engine.strip().lower()
+        if master := env.get("FUTUREMART_SPARK_MASTER"):
+            values["spark_master"] = master.strip()
+        if driver_memory := env.get("FUTUREMART_SPARK_DRIVER_MEMORY"):
+            values["spark_driver_memory"] = driver_memory.strip()
         if vault_key := env.get("FUTUREMART_VAULT_KEY"):
             values["vault_key"] = vault_key
         if vault_key_file := env.get("FUTUREMART_VAULT_KEY_FILE"):
@@ -442,6 +492,8 @@ class Settings:
             reports_dir=str(self.reports_dir),
             published_dir=str(self.published_dir),
             vault_path=str(self.vault_path),
+            raw_parquet_dir=str(self.raw_parquet_dir),
+            spark_warehouse_dir=str(self.spark_warehouse_dir),
         )
         return out
 

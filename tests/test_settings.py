@@ -32,6 +32,21 @@ def test_environment_overrides_and_dbt_sees_the_same_path(tmp_path: Path):
     assert s.dbt_env()["FUTUREMART_WAREHOUSE_PATH"] == str(tmp_path / "warehouse" / "futuremart.duckdb")
 
 
+def test_spark_engine_paths_live_under_the_data_home_and_reach_dbt(tmp_path: Path):
+    s = Settings.from_env({"FUTUREMART_HOME": str(tmp_path), "FUTUREMART_ENGINE": "Spark",
+                           "FUTUREMART_SPARK_MASTER": "spark://head:7077"})  # fmt: skip
+    assert (s.engine, s.spark_master) == ("spark", "spark://head:7077")
+    assert Settings.from_env({}).engine == "duckdb"
+    env = s.dbt_env()
+    assert env["FUTUREMART_SPARK_MASTER"] == "spark://head:7077"
+    for variable, path in (
+        ("FUTUREMART_SPARK_WAREHOUSE_DIR", s.spark_warehouse_dir),
+        ("FUTUREMART_SPARK_METASTORE_DIR", s.spark_metastore_dir),
+        ("FUTUREMART_RAW_PARQUET_DIR", s.raw_parquet_dir),
+    ):
+        assert env[variable] == str(path) and path.is_relative_to(tmp_path)
+
+
 def test_relative_home_is_taken_from_the_project_root():
     assert Settings.from_env({"FUTUREMART_HOME": "elsewhere"}).home == PROJECT_ROOT / "elsewhere"
 
@@ -45,6 +60,7 @@ def test_relative_home_is_taken_from_the_project_root():
         ({"FUTUREMART_START_DATE": "01/02/2024"}, "expected YYYY-MM-DD"),
         ({"FUTUREMART_START_DATE": "2024-05-01", "FUTUREMART_END_DATE": "2024-04-01"}, "is before"),
         ({"FUTUREMART_DUCKDB_MEMORY_LIMIT": "80%"}, "FUTUREMART_DUCKDB_MEMORY_LIMIT must be an amount"),
+        ({"FUTUREMART_ENGINE": "postgres"}, "FUTUREMART_ENGINE must be one of duckdb, spark"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_variable(env, message):

@@ -7,7 +7,8 @@
     snapshot rows at SF1): a nightly run would otherwise re-test the whole history to add one day.
 
     dbt's own get_where_subquery (the `where` test config), overridden for the `dbt` namespace, which
-    looks in the root project first; a test's `where` still applies. -#}
+    looks in the root project first; a test's `where` still applies. The relation gets an explicit alias:
+    Spark would read `from t where (c)` as t aliased `where` with a column list. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- set where = config.get('where', '') -%}
@@ -23,7 +24,7 @@
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ conditions | join(' and ') }}) as dbt_subquery
+            (select * from {{ relation }} as dbt_tested where {{ conditions | join(' and ') }}) as dbt_subquery
         {%- endset -%}
         {%- do return(filtered) -%}
     {%- else -%}

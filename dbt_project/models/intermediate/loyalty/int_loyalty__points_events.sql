@@ -151,7 +151,7 @@ events as (
         running_spend.source_id,
         running_spend.event_at,
         running_spend.source_id as order_id,
-        cast(null as varchar) as return_id,
+        cast(null as {{ dbt.type_string() }}) as return_id,
         running_spend.qualifying_delta,
         running_spend.qualifying_spend_before,
         earned.tier_code,

@@ -67,10 +67,9 @@ final as (
         cast(measured.order_count as bigint) as order_count,
         cast(measured.units as bigint) as units,
         cast(measured.net_revenue as decimal(14, 2)) as net_revenue,
-        cast(
-            case when measured.order_count > 0 then measured.net_revenue / measured.order_count end
-            as decimal(14, 2)
-        ) as average_order_value,
+        {{ decimal_round(
+            "case when measured.order_count > 0 then measured.net_revenue / measured.order_count end", 14, 2
+        ) }} as average_order_value,
         cast(measured.recency_days as integer) as recency_days,
         cast(measured.tenure_days as integer) as tenure_days,
         cast(scored.recency_score as integer) as recency_score,

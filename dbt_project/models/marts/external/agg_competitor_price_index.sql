@@ -40,7 +40,7 @@ weekly as (
         {{ exact_avg('price_ratio', 12) }} as price_index,
         min(price_ratio) as min_price_ratio,
         max(price_ratio) as max_price_ratio,
-        avg(case when price_ratio < 1 then 1.0 else 0.0 end) as share_competitor_cheaper
+        avg(case when price_ratio < 1 then 1 else 0 end) as share_competitor_cheaper
     from observations
     group by category_id, week_start
 ),
@@ -58,7 +58,7 @@ final as (
         cast(products_observed as bigint) as products_observed,
         cast(competitors_observed as bigint) as competitors_observed,
         cast(avg_competitor_price as decimal(12, 2)) as avg_competitor_price,
-        cast(avg_our_list_price as decimal(12, 2)) as avg_our_list_price,
+        {{ decimal_round("avg_our_list_price", 12, 2) }} as avg_our_list_price,
         cast(price_index as double) as price_index,
         cast(min_price_ratio as double) as min_price_ratio,
         cast(max_price_ratio as double) as max_price_ratio,

@@ -52,11 +52,11 @@ tiered as (
 
 final as (
     select
-        cast(totals.customer_id as varchar) as customer_id,
-        cast(current_tier.tier_code as varchar) as tier_code,
+        cast(totals.customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(current_tier.tier_code as {{ dbt.type_string() }}) as tier_code,
         cast(current_tier.tier_rank as integer) as tier_rank,
         cast(totals.qualifying_spend as decimal(14, 2)) as qualifying_spend,
-        cast(next_tier.tier_code as varchar) as next_tier_code,
+        cast(next_tier.tier_code as {{ dbt.type_string() }}) as next_tier_code,
         cast(next_tier.min_qualifying_spend - totals.qualifying_spend as decimal(14, 2))
             as spend_to_next_tier,
         cast(totals.points_earned as bigint) as points_earned,

@@ -33,9 +33,9 @@ unioned as (
         event_type,
         event_at,
         event_date,
-        cast(null as varchar) as order_id,
-        cast(null as varchar) as return_id,
-        cast(null as varchar) as tier_at_event,
+        cast(null as {{ dbt.type_string() }}) as order_id,
+        cast(null as {{ dbt.type_string() }}) as return_id,
+        cast(null as {{ dbt.type_string() }}) as tier_at_event,
         cast(0 as decimal(14, 2)) as qualifying_delta,
         points,
         reward_value
@@ -51,14 +51,14 @@ ordered as (
 
 final as (
     select
-        cast(ledger_entry_id as varchar) as ledger_entry_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(event_type as varchar) as event_type,
+        cast(ledger_entry_id as {{ dbt.type_string() }}) as ledger_entry_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
         cast(event_at as timestamp) as event_at,
         cast(event_date as date) as event_date,
-        cast(order_id as varchar) as order_id,
-        cast(return_id as varchar) as return_id,
-        cast(tier_at_event as varchar) as tier_at_event,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(return_id as {{ dbt.type_string() }}) as return_id,
+        cast(tier_at_event as {{ dbt.type_string() }}) as tier_at_event,
         cast(qualifying_delta as decimal(14, 2)) as qualifying_spend_change,
         cast(points as bigint) as points,
         cast(sum(points) over (

@@ -18,7 +18,7 @@ final as (
         cast(impressions as bigint) as impressions,
         cast(clicks as bigint) as clicks,
         cast(clicks as double) / nullif(impressions, 0) as click_through_rate,
-        cast(spend_amount / nullif(clicks, 0) as decimal(12, 4)) as cost_per_click
+        {{ decimal_round("spend_amount / nullif(clicks, 0)", 12, 4) }} as cost_per_click
     from ad_spend
 )
 

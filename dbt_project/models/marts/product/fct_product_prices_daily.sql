@@ -131,8 +131,9 @@ final as (
         list_prices.product_id,
         cast(list_prices.list_price as decimal(12, 2)) as list_price,
         cast(coalesce(promotion_discounts.discount_pct, 0) as double) as discount_pct,
-        cast(list_prices.list_price * (1 - coalesce(promotion_discounts.discount_pct, 0)) as decimal(12, 2))
-            as effective_price,
+        {{ decimal_round(
+            "list_prices.list_price * (1 - coalesce(promotion_discounts.discount_pct, 0))", 12, 2
+        ) }} as effective_price,
         coalesce(promotion_discounts.discount_pct, 0) > 0 as is_promoted
     from list_prices
     left join promotion_discounts

@@ -42,23 +42,23 @@ final as (
         delivered_at,
         cast(
             {{ dbt.datediff('picked_at', 'packed_at', 'second') }}
-            / 3600.0 as double
+            / cast(3600 as double) as double
         ) as hours_pick_to_pack,
         cast(
             {{ dbt.datediff('packed_at', 'shipped_at', 'second') }}
-            / 3600.0 as double
+            / cast(3600 as double) as double
         ) as hours_pack_to_ship,
         cast(
             {{ dbt.datediff('shipped_at', 'delivered_at', 'second') }}
-            / 3600.0 as double
+            / cast(3600 as double) as double
         ) as hours_ship_to_deliver,
         cast(
             {{ dbt.datediff('ordered_at', 'shipped_at', 'second') }}
-            / 3600.0 as double
+            / cast(3600 as double) as double
         ) as hours_order_to_ship,
         cast(
             {{ dbt.datediff('ordered_at', 'delivered_at', 'second') }}
-            / 3600.0 as double
+            / cast(3600 as double) as double
         ) as hours_order_to_deliver,
         delivered_at is not null as is_delivered
     from joined
