@@ -5,6 +5,8 @@
     for its columns: ingestion/raw_loader.py). Each entry of `quarantined` names
       table:  the quarantine table (a source of `quarantine`, e.g. shop_orders),
       key:    the record's fields forming the key, joined with '-' (e.g. [order_id, line_number]),
+      key_sql: instead of key, a SQL expression over the quarantine table's columns (e.g. the partition day
+              of its _source_file, for an aggregate by day),
       column: the tested model's expression holding that key (default: the tested column).
     Anything else that breaks the rule still fails. -#}
 
@@ -20,10 +22,11 @@
 {% macro explained_by_quarantine(quarantined, default_column) -%}
     (
     {%- for entry in quarantined %}
+        {%- set key = entry['key_sql'] if 'key_sql' in entry else quarantined_key(entry['key']) %}
         {{ 'or ' if not loop.first }}{{ entry.get('column', default_column) }} in (
-            select {{ quarantined_key(entry['key']) }}
+            select {{ key }}
             from {{ source('quarantine', entry['table']) }}
-            where {{ quarantined_key(entry['key']) }} is not null
+            where {{ key }} is not null
         )
     {%- endfor %}
     )
