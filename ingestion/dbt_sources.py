@@ -66,6 +66,45 @@ def source_document(system: str, contracts: list[EntityContract]) -> dict:
     }
 
 
+QUARANTINE_COLUMNS = {
+    "_source_file": "Landed file the record came from (path under the landing zone).",
+    "_source_line": "Line of the record in that file (CSV lines count the header).",
+    "reason": "Why the loader held it back: missing_required, malformed, unexpected_value, out_of_range, "
+    "duplicate_key_conflict, duplicate_exact, unparsable, or file_rejected (the whole file broke the contract).",
+    "record": "The original record as JSON text of the contract's columns (personal values as tokens).",
+    "_load_id": "Load that wrote it.",
+    "quarantined_at": "When it was quarantined (UTC).",
+}
+
+
+def quarantine_document(contracts: list[EntityContract]) -> dict:
+    """The ``quarantine`` source: one table per contract entity, written by the raw load of that entity (the
+    same Dagster asset as its raw table). dbt tests read the keys held back there to tell an expected orphan
+    (its parent was quarantined) from a broken one."""
+    tables = [
+        {
+            "name": c.raw_table,
+            "description": f"Records of {c.source_system}.{c.entity} held back by the raw loader, with the reason.",
+            "config": {"meta": {"dagster": {"asset_key": ["raw", c.raw_table]}}},
+            "columns": [{"name": name, "description": text} for name, text in QUARANTINE_COLUMNS.items()],
+        }
+        for c in contracts
+    ]
+    return {
+        "version": 2,
+        "sources": [
+            {
+                "name": "quarantine",
+                "description": "Rows the raw loader (ingestion/raw_loader.py) held back, per raw table, with the "
+                "reason, source file and line. Holds tokens, never personal data in clear.",
+                "schema": "quarantine",
+                "config": {"meta": {"owner": "team:data-platform"}},
+                "tables": tables,
+            }
+        ],
+    }
+
+
 def write_sources(models_dir: Path = DBT_PROJECT_DIR / "models" / "staging") -> list[Path]:
     by_system: dict[str, list[EntityContract]] = defaultdict(list)
     for contract in load_contracts():
@@ -80,6 +119,12 @@ def write_sources(models_dir: Path = DBT_PROJECT_DIR / "models" / "staging") -> 
         )
         path.write_text(header + yaml.safe_dump(source_document(system, contracts), sort_keys=False, width=110))
         written.append(path)
+    path = models_dir / "quarantine" / "_quarantine__sources.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Written by `python -m ingestion.dbt_sources` from ingestion/contracts/*.yml: edit the contracts.\n"
+    document = quarantine_document([c for contracts in by_system.values() for c in contracts])
+    path.write_text(header + yaml.safe_dump(document, sort_keys=False, width=110))
+    written.append(path)
     return written
 
 

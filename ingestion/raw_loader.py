@@ -50,6 +50,10 @@ UNREADABLE_RECORD_CLASS = "record"
 # Written next to a rejected file so whoever looks at the landing zone sees why it was not loaded;
 # removed when a later load of that path succeeds.
 REJECTED_MARKER_SUFFIX = ".REJECTED.txt"
+# Quarantine reason of every record of a file rejected for its columns (followed by the rejection message).
+FILE_REJECTED_REASON = "file_rejected"
+# Internal column of the incoming extract: the rejection of its file, null for a file that loads.
+REJECTION_COLUMN = "_file_rejection"
 
 
 def rejected_marker(path: Path) -> Path:
@@ -88,6 +92,7 @@ class _PendingFile:
     vault: pa.Table | None = None
     erased: int = 0
     anonymized: int = 0
+    rejection: str | None = None  # the quarantine reason of every row of a rejected file
 
 
 @dataclass
@@ -186,7 +191,11 @@ def load_files(
     A crash leaves whole files loaded and audited or not at all; the rerun skips the loaded ones by hash.
 
     Files whose header lacks a required column are rejected: audited, marked in landing with a
-    ``<file>.REJECTED.txt`` beside them, never deleted. The other files still load. Then, when ``strict``,
+    ``<file>.REJECTED.txt`` beside them, never deleted, and every record of them goes to quarantine with the
+    reason ``file_rejected: <message>`` (the columns the contract knows, pseudonymized like any record), so
+    the file reconciles (rows in = rows quarantined) and the keys it held back are known to the warehouse
+    (dbt's ``*_or_quarantined`` tests explain orphans by them). A fixed re-export of the same path replaces
+    them. The other files still load. Then, when ``strict``,
     a :class:`SchemaContractError` naming every rejected file is raised; otherwise the caller reads
     :attr:`EntityLoad.rejected` (the pipeline reports them as a failed check and goes on).
     ``pseudonymizer`` holds the key of the tokens; by default the one the settings (the environment) configure.
@@ -238,17 +247,18 @@ def load_files(
             message = (
                 f"{rel}: required column(s) {', '.join(missing)} of contract {contract.source_system}.yml "
                 f"entity '{contract.entity}' missing (file has: {', '.join(header)}). The file stays in "
-                "landing unloaded; fix the export or the contract, then re-run the load."
+                f"landing unloaded, its records held in quarantine.{contract.raw_table}; fix the export or the "
+                "contract, then re-run the load."
             )
-            outcome = FileLoad(rel, partition, "rejected", rows_in=read.rows_in, message=message)
-            _audit(con, contract, outcome, digest, run_id)
             rejected_marker(path).write_text(message + "\n")
             del loaded_digests[digest]
-            result.files.append(outcome)
-            continue
         declared = set(contract.column_names)
-        added = tuple(c for c in header if c not in declared)
+        # A rejected file loads nothing: only the columns its contract knows go to quarantine (a renamed
+        # column's values stay in landing: the contract cannot say whether they are personal data).
+        added = () if missing else tuple(c for c in header if c not in declared)
         table = read.table
+        if missing:
+            table = table.select([c for c in table.column_names if c in declared or c == LINE_COLUMN])
         for col in contract.columns:  # optional columns absent from this file load as nulls
             if col.name not in header:
                 table = table.append_column(col.name, pa.nulls(table.num_rows, pa.string()))
@@ -270,8 +280,12 @@ def load_files(
                 unreadable[i] = (file, line, reason, f"[record {token}]")
             vault = personal.vault_table(rel)
         table = table.append_column(FILE_COLUMN, pa.array([rel] * table.num_rows, pa.string()))
+        rejection = f"{FILE_REJECTED_REASON}: {message}" if missing else None
+        table = table.append_column(REJECTION_COLUMN, pa.array([rejection] * table.num_rows, pa.string()))
         batch.append(
-            _PendingFile(rel, partition, digest, table, read.rows_in, added, unreadable, vault, erased, anonymized)
+            _PendingFile(
+                rel, partition, digest, table, read.rows_in, added, unreadable, vault, erased, anonymized, rejection
+            )
         )
         if sum(pending.table.num_rows for pending in batch) >= chunk_rows:
             _flush(con, contract, batch, landing_dir, run_id, result)
@@ -296,7 +310,8 @@ def _flush(
         return
     result.files.extend(_load_batch(con, contract, batch, run_id))
     for pending in batch:
-        rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
+        if pending.rejection is None:
+            rejected_marker(landing_dir / pending.file).unlink(missing_ok=True)
 
 
 def _load_batch(
@@ -327,6 +342,9 @@ def _load_batch(
         text_columns = {f.name for f in table.schema if pa.types.is_string(f.type)}
         con.execute(_checked_sql(contract, added, text_columns))
         con.unregister("incoming_extract")
+        # Every record of a rejected file is held back for that one reason (not the missing column's
+        # missing_required on each row): the file, not the row, broke the contract.
+        con.execute(f"update checked_extract set reasons = [{REJECTION_COLUMN}] where {REJECTION_COLUMN} is not null")
         con.execute(f"delete from raw.{contract.raw_table} where _source_file in (select unnest(?))", [files])
         con.execute(f"delete from quarantine.{contract.raw_table} where _source_file in (select unnest(?))", [files])
         out_cols = ", ".join(f'"{c}"' for c in (*contract.column_names, *added))
@@ -358,15 +376,19 @@ def _load_batch(
         outcomes = []
         for pending in batch:
             ok, bad = counts.get(pending.file, (0, 0))
+            if pending.rejection is not None:
+                message = pending.rejection.removeprefix(f"{FILE_REJECTED_REASON}: ")
+            else:
+                message = f"added column(s): {', '.join(pending.added)}" if pending.added else ""
             outcome = FileLoad(
                 pending.file,
                 pending.partition,
-                "loaded",
+                "loaded" if pending.rejection is None else "rejected",
                 pending.rows_in,
                 ok,
                 bad + len(pending.unreadable),
                 pending.added,
-                message=f"added column(s): {', '.join(pending.added)}" if pending.added else "",
+                message=message,
                 rows_erased=pending.erased,
                 rows_anonymized=pending.anonymized,
             )
@@ -502,7 +524,7 @@ def _checked_sql(contract: EntityContract, added: tuple[str, ...], text_columns:
     return f"""
         create or replace temp table checked_extract as
         with typed as (
-            select {FILE_COLUMN}, {LINE_COLUMN}, {", ".join(typed)}
+            select {FILE_COLUMN}, {LINE_COLUMN}, {REJECTION_COLUMN}, {", ".join(typed)}
             from incoming_extract
         ),
         row_checked as (

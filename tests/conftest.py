@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,20 @@ class BuiltWarehouse:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
 
 
-def materialize(home: Path, seed: int = TEST_SEED, scale: float = TEST_SCALE) -> BuiltWarehouse:
-    """Run the ``materialize_everything`` job against a data home, as ``make run`` does."""
-    resource = FutureMartResource(home=str(home), seed=seed, scale_factor=scale)
+@pytest.fixture(scope="session", autouse=True)
+def clean_worlds_by_default() -> Iterator[None]:
+    """Worlds the tests generate are clean unless a test asks for dirt (``FUTUREMART_DIRT_RATE=0``, also for the
+    runs they start as subprocesses): the session warehouse's marts are compared with the generator's truth
+    row for row, and the runs compared with it must build the same world. Dirt on by default, end to end
+    through every dbt test, is tests/test_dirt.py's dirty world."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FUTUREMART_DIRT_RATE", "0")
+        yield
+
+
+def materialize(home: Path, seed: int = TEST_SEED, scale: float = TEST_SCALE, dirt: float = 0.0) -> BuiltWarehouse:
+    """Run the ``materialize_everything`` job against a data home, as ``make run`` does (clean by default)."""
+    resource = FutureMartResource(home=str(home), seed=seed, scale_factor=scale, dirt_rate=dirt)
     defs = build_definitions(resource)
     result = defs.resolve_job_def("materialize_everything").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=full_range_tags(resource.settings)

@@ -66,3 +66,6 @@ def test_every_contract_entity_is_a_dbt_source_linked_to_its_raw_asset():
         assert list(source["columns"]) == list(c.column_names), f"{c.raw_table}: source columns drifted"
         pii = {name: col["meta"].get("pii") for name, col in source["columns"].items() if col["meta"].get("pii")}
         assert pii == c.pii_columns
+        # Its quarantine too, written by the same raw asset (the *_or_quarantined tests read it).
+        held = sources[("quarantine", c.raw_table)]
+        assert (held["schema"], held["meta"]["dagster"]["asset_key"]) == ("quarantine", ["raw", c.raw_table])

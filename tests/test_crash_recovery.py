@@ -24,7 +24,13 @@ KILL_AFTER_SECONDS = 2.0
 
 def cli_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FUTUREMART_", "DAGSTER_"))}
-    env.update(FUTUREMART_HOME=str(home), FUTUREMART_SEED=str(TEST_SEED), FUTUREMART_SCALE=str(TEST_SCALE))
+    # The same world as the session warehouse it is compared with: clean (dirt is on by default).
+    env.update(
+        FUTUREMART_HOME=str(home),
+        FUTUREMART_SEED=str(TEST_SEED),
+        FUTUREMART_SCALE=str(TEST_SCALE),
+        FUTUREMART_DIRT_RATE="0",
+    )
     return env
 
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.contracts import get_contract
-from ingestion.raw_loader import SchemaContractError, load_entity
+from ingestion.raw_loader import SchemaContractError, load_entity, rejected_marker
 
 ORDERS = get_contract("shop", "orders")
 HEADER = (
@@ -121,10 +121,33 @@ def test_a_missing_required_column_rejects_the_file_with_a_clear_message(tmp_pat
     message = str(err.value)
     assert "shop/orders/dt=2024-01-02/orders.csv" in message
     assert "channel" in message and "shop.yml" in message
-    # The good file still loads; the rejected one stays in landing, audited, and is retried next time.
+    # The good file still loads; the rejected one stays in landing, audited, marked, and is retried next time.
     assert con.execute("select count(*) from raw.shop_orders").fetchone()[0] == 1
-    assert ("shop/orders/dt=2024-01-02/orders.csv", "rejected", 1, 0, 0) in audit(con)
-    assert (tmp_path / "shop/orders/dt=2024-01-02/orders.csv").exists()
+    rejected = tmp_path / "shop/orders/dt=2024-01-02/orders.csv"
+    assert rejected.exists() and rejected_marker(rejected).exists()
+    # Its records are held in quarantine for that reason, so the file reconciles (rows in = quarantined) and
+    # the keys it held back are known to the warehouse.
+    assert ("shop/orders/dt=2024-01-02/orders.csv", "rejected", 1, 0, 1) in audit(con)
+    held = con.execute("select _source_line, reason, record from quarantine.shop_orders").fetchall()
+    assert [(line, reason.split(":")[0]) for line, reason, _ in held] == [(2, "file_rejected")]
+    assert "channel" in held[0][1] and json.loads(held[0][2])["order_id"] == "O9"
+    # A fixed re-export of the same path loads and replaces them; the marker goes.
+    land(tmp_path, "2024-01-02", f"{HEADER}\n{GOOD.replace('O1', 'O9')}\n")
+    load_entity(con, ORDERS, tmp_path)
+    assert con.execute("select count(*) from quarantine.shop_orders").fetchone()[0] == 0
+    assert sorted(r[0] for r in con.execute("select order_id from raw.shop_orders").fetchall()) == ["O1", "O9"]
+    assert not rejected_marker(rejected).exists()
+
+
+def test_a_rejected_file_keeps_no_column_the_contract_does_not_know(tmp_path, con):
+    """A renamed column of a rejected file may hold personal data the contract cannot classify: its values stay
+    in landing, never in quarantine."""
+    land(tmp_path, "2024-01-02", HEADER.replace("customer_id", "customer_ref") + "\n" + GOOD + "\n")
+    result = load_entity(con, ORDERS, tmp_path, strict=False)
+    assert [f.status for f in result.files] == ["rejected"]
+    (record,) = con.execute("select record from quarantine.shop_orders").fetchone()
+    fields = json.loads(record)
+    assert "customer_ref" not in fields and fields["customer_id"] is None and fields["order_id"] == "O1"
 
 
 def test_nested_json_records_inherit_their_parent_keys(tmp_path, con):

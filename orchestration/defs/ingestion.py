@@ -144,7 +144,7 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 asset=raw_key(contract),
                 blocking=True,
                 description="Every file of the run reconciles: rows in = rows loaded + rows quarantined + rows of "
-                "erased customers dropped (governance.erasure_register).",
+                "erased customers dropped (governance.erasure_register); a rejected file's rows are all quarantined.",
             ),
         ],
     )
@@ -167,7 +167,9 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         for f in result.files:
             statuses[f.status] = statuses.get(f.status, 0) + 1
         loaded = [f for f in result.files if f.status == "loaded"]
-        unreconciled = [f.file for f in loaded if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
+        # A rejected file reconciles too: its records are all in quarantine (reason file_rejected).
+        read = loaded + result.rejected
+        unreconciled = [f.file for f in read if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
         for rejected in result.rejected:
             context.log.warning(rejected.message)
         yield dg.MaterializeResult(
@@ -175,7 +177,7 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
                 "partitions": f"{dates[0]}..{dates[1]}" if dates else "all (reference data)",
                 "files_seen": len(result.files),
                 "files_by_status": json.dumps(statuses, sort_keys=True),
-                "rows_in": sum(f.rows_in for f in loaded),
+                "rows_in": sum(f.rows_in for f in read),
                 "rows_loaded": result.total("rows_loaded"),
                 "rows_quarantined": result.total("rows_quarantined"),
                 "rows_erased": result.total("rows_erased"),
@@ -197,7 +199,11 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(
             check_name=RECONCILES_CHECK,
             passed=not unreconciled,
-            metadata={"files_loaded": len(loaded), "unreconciled_files": ", ".join(unreconciled) or "none"},
+            metadata={
+                "files_loaded": len(loaded),
+                "files_rejected": len(result.rejected),
+                "unreconciled_files": ", ".join(unreconciled) or "none",
+            },
         )
 
     return _load
