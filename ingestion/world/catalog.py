@@ -17,6 +17,7 @@ from ingestion.world.random import rng_for
 PRODUCTS_AT_SF1 = 2000
 MIN_PRODUCTS = 240
 SUPPLIERS = 40
+BRANDS_PER_CATEGORY = 12
 CHANNEL_PRICE_FACTOR = {"web": 1.00, "app": 0.98, "marketplace": 1.06}
 _ADJECTIVES = np.array(
     [
@@ -97,7 +98,13 @@ def generate_catalog(
     ref_price = round_price(np.exp(lo + rng.random(n) * (hi - lo)))
     ref_price = np.maximum(ref_price, 149)
     unit_cost = np.round(ref_price * rng.uniform(0.35, 0.65, n)).astype(np.int64)
-    brands = pools.companies[rng.integers(0, len(pools.companies), n)]
+    # Brands specialise: each category is served by a few brands of the pool (a brand may serve several),
+    # the biggest with several times the range of the smallest, so that a customer's favourite brand is a
+    # range of products, not one item.
+    brand_slots = np.array([rng.choice(len(pools.companies), BRANDS_PER_CATEGORY, replace=False) for _ in cat_ids])
+    brand_cum = np.cumsum(1 / np.arange(1, BRANDS_PER_CATEGORY + 1) ** 0.8)
+    slot = np.searchsorted(brand_cum, rng.random(n) * brand_cum[-1], side="right").clip(0, BRANDS_PER_CATEGORY - 1)
+    brands = pools.companies[brand_slots[pd.Index(cat_ids).get_indexer(category), slot]]
     nouns = np.array([_NOUNS[c][i] for c, i in zip(category, rng.integers(0, 5, n), strict=True)], dtype=object)
     names = brands + " " + _ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)] + " " + nouns
     product_ids = np.array([f"P{i:05d}" for i in range(1, n + 1)], dtype=object)

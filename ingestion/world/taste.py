@@ -1,0 +1,165 @@
+"""Per-customer taste beyond the persona: favourite brands and favourite everyday products.
+
+A persona says which categories a customer leans to; two customers of one persona still differ. Each customer
+draws a category preference from a Dirichlet around their persona's category affinity, then, in proportion
+to it, :data:`FAVOURITE_BRANDS` favourite brands (weighted by the brand's share of each category) and
+:data:`FAVOURITE_PRODUCTS` favourite products in the repeatable categories (``CategoryParams.repeatable``:
+groceries, beauty), which they buy again and again.
+
+The simulation keeps its demand model (how many lines of each product a region buys on a day: the planted
+elasticities and seasons are untouched) and only changes *who* buys a line: once a line's persona is drawn,
+with probability :data:`TASTE_SHARE` it goes to an active customer of that region and persona who holds the
+line's brand or product as a favourite (in proportion to their shopping propensity), when there is one.
+``truth/customer_affinities.csv`` lists every customer's favourites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ingestion.world.params import CATEGORY_PARAMS, PERSONAS
+from ingestion.world.random import rng_for
+
+FAVOURITE_BRANDS = 2
+FAVOURITE_PRODUCTS = 3
+# Share of a line's chances that goes to the customers holding its brand or product as a favourite: about
+# half of what a customer buys follows their own taste, the rest their persona's (and the shop's best-sellers).
+TASTE_SHARE = 0.5
+# Chance that a routed line of an everyday product held as a favourite goes to its holders rather than to the
+# holders of its brand.
+EVERYDAY_FIRST = 0.8
+# Dirichlet concentration of a customer's category preference around their persona's affinity: lower means
+# customers of one persona differ more.
+CATEGORY_CONCENTRATION = 6.0
+
+
+@dataclass(frozen=True)
+class Taste:
+    brands: np.ndarray  # brand names, sorted
+    brand_of_product: np.ndarray  # [product] index into ``brands``
+    favourite_brands: np.ndarray  # [customer, FAVOURITE_BRANDS] brand indexes
+    favourite_products: np.ndarray  # [customer, FAVOURITE_PRODUCTS] product indexes (repeatable categories)
+
+    def frame(self, customer_ids: np.ndarray, product_ids: np.ndarray) -> pd.DataFrame:
+        """The planted favourites, one row per customer and favourite: customer_id, affinity_type (brand |
+        product), affinity_value (brand name or product id), rank (1 = drawn first)."""
+        n = len(customer_ids)
+        parts = []
+        for kind, values in (
+            ("brand", self.brands[self.favourite_brands]),
+            ("product", product_ids[self.favourite_products]),
+        ):
+            k = values.shape[1]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": np.repeat(customer_ids, k),
+                        "affinity_type": kind,
+                        "affinity_value": values.reshape(-1),
+                        "rank": np.tile(np.arange(1, k + 1), n),
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True).sort_values(["customer_id", "affinity_type", "rank"], kind="stable")
+
+
+def _weighted_without_replacement(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
+    """``k`` column indexes per row of ``weights`` drawn without replacement in proportion to the weights
+    (exponential race, like Gumbel top-k), in the order drawn."""
+    keys = rng.standard_exponential(weights.shape) / np.maximum(weights, 1e-300)
+    part = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(part, np.argsort(np.take_along_axis(keys, part, axis=1), axis=1), axis=1)
+
+
+def generate_taste(seed: int, profiles: pd.DataFrame, products: pd.DataFrame) -> Taste:
+    """Draw every customer's favourites (their own random stream: the rest of the world does not move)."""
+    rng = rng_for(seed, "taste")
+    categories = sorted(set(products["category_id"]))
+    cat_of_product = pd.Index(categories).get_indexer(products["category_id"])
+    persona_idx = pd.Index([p.name for p in PERSONAS]).get_indexer(profiles["persona"])
+    affinity = np.array([[p.affinity.get(c, 1.0) for c in categories] for p in PERSONAS])
+    alpha = CATEGORY_CONCENTRATION * affinity / affinity.sum(axis=1, keepdims=True) * len(categories)
+    preference = rng.gamma(alpha[persona_idx])
+    preference /= preference.sum(axis=1, keepdims=True)  # [customer, category]
+
+    brands, brand_of_product = np.unique(products["brand"].to_numpy(dtype=str), return_inverse=True)
+    popularity = products["popularity"].to_numpy()  # sums to 1 within each category
+    brand_in_category = np.zeros((len(brands), len(categories)))
+    np.add.at(brand_in_category, (brand_of_product, cat_of_product), popularity)
+    favourite_brands = _weighted_without_replacement(rng, preference @ brand_in_category.T, FAVOURITE_BRANDS)
+
+    repeatable = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
+    everyday = np.flatnonzero(products["category_id"].isin(repeatable).to_numpy())
+    weights = preference[:, cat_of_product[everyday]] * popularity[everyday][None, :]
+    favourite_products = everyday[_weighted_without_replacement(rng, weights, FAVOURITE_PRODUCTS)]
+    return Taste(brands.astype(object), brand_of_product, favourite_brands, favourite_products)
+
+
+class TasteRouter:
+    """Routes a day's lines to customers holding their brand or product as a favourite.
+
+    Holders are kept as (group, item) pairs sorted by key, group = region x persona; each day the pairs of
+    active customers get their shopping weight, and a line of group g and item i finds its holders by a binary
+    search on the key.
+    """
+
+    def __init__(
+        self,
+        taste: Taste,
+        cust_region: np.ndarray,
+        persona_idx: np.ndarray,
+        n_personas: int,
+        n_products: int,
+    ) -> None:
+        group = cust_region * n_personas + persona_idx
+        self.brand_of_product = taste.brand_of_product
+        self.n_brands, self.n_products = len(taste.brands), n_products
+        self.is_everyday = np.zeros(n_products, dtype=bool)
+        self.is_everyday[taste.favourite_products.reshape(-1)] = True
+        self.sides = []
+        for items, n_items in ((taste.favourite_brands, self.n_brands), (taste.favourite_products, n_products)):
+            k = items.shape[1]
+            key = np.repeat(group, k) * n_items + items.reshape(-1)
+            order = np.argsort(key, kind="stable")
+            self.sides.append((key[order], np.repeat(np.arange(len(group)), k)[order], n_items))
+
+    def route(
+        self,
+        rng: np.random.Generator,
+        line_group: np.ndarray,
+        line_product: np.ndarray,
+        weight: np.ndarray,
+    ) -> np.ndarray:
+        """The customer each line goes to by taste, or -1 where it stays with the day's visitors.
+
+        ``weight`` is every customer's shopping weight today (0 for customers not active)."""
+        n = len(line_product)
+        out = np.full(n, -1, dtype=np.int64)
+        if not n:
+            return out
+        masses, spans = [], []
+        for (keys, cust, n_items), item in zip(
+            self.sides, (self.brand_of_product[line_product], line_product), strict=True
+        ):
+            cum = np.r_[0.0, np.cumsum(weight[cust])]
+            key = line_group * n_items + item
+            lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
+            masses.append(cum[hi] - cum[lo])
+            spans.append((cum, lo, hi, cust))
+        mass_brand, mass_product = masses
+        total = mass_brand + mass_product
+        u = rng.random((3, n))
+        routed = (u[0] < TASTE_SHARE) & (total > 0)
+        # Everyday favourites come first: a customer re-buys their own coffee before trying their favourite
+        # brand's other blends.
+        use_product = (mass_product > 0) & (u[1] < EVERYDAY_FIRST)
+        for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
+            if chosen.any():
+                cum, lo, hi, cust = spans[side]
+                target = cum[lo[chosen]] + u[2, chosen] * masses[side][chosen]
+                pos = np.searchsorted(cum, target, side="right") - 1
+                out[chosen] = cust[np.clip(pos, lo[chosen], hi[chosen] - 1)]
+        return out
