@@ -50,8 +50,11 @@ GROUP_PRIOR_LINES = 5.0
 BRAND_PRIOR_LINES = 3.0
 BRAND_WEIGHT = 1.0
 # A category whose lines repeat an earlier purchase of the same customer at least this often (in the training
-# window) is repeatable: bought products stay candidates there.
+# window), and REPEATABLE_OVER_MEDIAN times the median category's share, is repeatable: bought products stay
+# candidates there. The ratio keeps chance repeats out: in a small shop (a few products per category) a heavy
+# buyer repeats items of every category by chance.
 REPEATABLE_MIN_SHARE = 0.05
+REPEATABLE_OVER_MEDIAN = 3.0
 # Activity features are weighted so that heavy and light shoppers separate as much as their tastes do.
 ACTIVITY_WEIGHT = 2.0
 FEATURES = ["category x price tier purchase lift", "log purchased lines", "log product views"]
@@ -101,6 +104,12 @@ class RecommenderModel:
     shop_brand_share: np.ndarray  # share of the shop's lines per brand
     repeat_share: np.ndarray  # [product] share of its category's lines that repeat a customer's earlier purchase
 
+    @property
+    def repeatable(self) -> np.ndarray:
+        """Per product: is its category repeatable (bought products stay candidates)?"""
+        bar = max(REPEATABLE_MIN_SHARE, REPEATABLE_OVER_MEDIAN * float(np.median(np.unique(self.repeat_share))))
+        return self.repeat_share >= bar
+
     def scores(self, bought: sp.csr_matrix, viewed: sp.csr_matrix) -> np.ndarray:
         """Score of every product for every row of ``bought``/``viewed`` (customer x product counts, in
         ``product_ids`` order): the log of the group's probability times the customer's brand lift; a bought
@@ -120,7 +129,7 @@ class RecommenderModel:
         share = (brand_lines + BRAND_PRIOR_LINES * self.shop_brand_share) / (lines[:, None] + BRAND_PRIOR_LINES)
         out += BRAND_WEIGHT * np.log(share / self.shop_brand_share)[:, self.brand_of_product]
         rows, cols = bought.nonzero()
-        again = self.repeat_share[cols] >= REPEATABLE_MIN_SHARE
+        again = self.repeatable[cols]
         counts = np.asarray(bought[rows, cols]).ravel()
         # The chance that the next line re-buys this product: the category's repeat share x the product's
         # share of the customer's lines.
@@ -271,7 +280,7 @@ def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOL
     )
     later.data[:] = 1.0
     model = fit_recommender(bought, viewed, interactions.products)
-    repeatable = model.repeat_share >= REPEATABLE_MIN_SHARE
+    repeatable = model.repeatable
     # A product bought before and again later cannot be recommended outside the repeatable categories (it is
     # excluded): it is not a target there.
     later = later - later.multiply(bought > 0).multiply(sp.csr_matrix(~repeatable[None, :]).astype(float))
