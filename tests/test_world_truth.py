@@ -352,3 +352,62 @@ def test_planted_attacks_stand_out_in_the_security_logs(con, world_home):
         "select account_id from data_access group by 1 order by max(rows_returned) desc limit 1"
     ).fetchone()[0]
     assert top == insider
+
+
+def test_customers_buy_their_planted_favourite_brands_and_rebuy_their_everyday_favourites(con, world_home):
+    """truth/customer_affinities.csv, graded on the extracts: a customer's lines fall in their favourite brands
+    several times more often than those brands' share of all lines would give, and lines that re-buy a product
+    the customer bought before sit in the planted repeatable categories, mostly on the planted favourites."""
+    catalog = json.loads((world_home / "landing" / "pim" / "catalog" / "dt=2024-01-01" / "catalog.json").read_text())
+    con.register(
+        "brands",
+        pd.DataFrame([(p["product_id"], p["brand"]) for p in catalog["products"]], columns=["product_id", "brand"]),
+    )
+    con.register("affinities", truth(world_home, "customer_affinities.csv"))
+    con.register("params", truth(world_home, "category_params.csv"))
+    observed, expected = con.execute(
+        """
+        with bought as (
+            select l.customer_id, b.brand from lines as l join brands as b using (product_id)
+        ),
+        brand_share as (select brand, count(*) / sum(count(*)) over () as share from bought group by brand),
+        favourite as (
+            select customer_id, affinity_value as brand from affinities where affinity_type = 'brand'
+        ),
+        per_line as (
+            select
+                bool_or(f.brand = l.brand) as in_favourite,
+                coalesce(sum(s.share), 0) as favourites_share
+            from (select row_number() over () as line_no, * from bought) as l
+            left join favourite as f using (customer_id)
+            left join brand_share as s on s.brand = f.brand
+            group by l.line_no
+        )
+        select avg(in_favourite::int), avg(favourites_share) from per_line
+        """
+    ).fetchone()
+    assert observed > 3 * expected, (observed, expected)
+
+    repeats = (
+        con.execute(
+            """
+        with ordered as (
+            select l.customer_id, l.product_id, p.category_id,
+                row_number() over (partition by l.customer_id, l.product_id order by l.order_id, l.line_number) > 1
+                    as is_repeat
+            from lines as l join products as p using (product_id)
+        )
+        select r.repeatable, avg(o.is_repeat::int) as repeat_share,
+            avg((a.customer_id is not null)::int) filter (where o.is_repeat) as favourite_share
+        from ordered as o
+        join params as r using (category_id)
+        left join affinities as a
+            on a.customer_id = o.customer_id and a.affinity_value = o.product_id and a.affinity_type = 'product'
+        group by all
+        """
+        )
+        .df()
+        .set_index("repeatable")
+    )
+    assert repeats.loc[True, "repeat_share"] > 3 * repeats.loc[False, "repeat_share"], repeats
+    assert repeats.loc[True, "favourite_share"] > 0.5, repeats

@@ -195,14 +195,17 @@ def simulate(
                 by_taste[again[np.fromiter((k in owned for k in owned_keys.tolist()), bool, len(again))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
-            # Other visitors, drawn per region and persona in proportion to their visit propensity, so that
-            # with the holders a visit takes about LINES_PER_VISIT lines; every line's group gets one.
-            n_lines_g = np.bincount(line_group, minlength=n_groups)
+            # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
+            # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
+            # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
+            visit_w = (gift_visits_w if gift_days[t] else visits_w)[act]
+            visits_g = np.bincount(group_of[act], weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
+            wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
+            target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
             n_holders_g = np.bincount(group_of[holders], minlength=n_groups)
-            wanted = np.ceil(n_lines_g / LINES_PER_VISIT).astype(np.int64) - n_holders_g
+            wanted = np.floor(target_g + rng.random(n_groups)).astype(np.int64) - n_holders_g
             needs_one = (np.bincount(line_group[stay], minlength=n_groups) > 0) & (n_holders_g == 0)
             n_visits_g = np.minimum(n_active_g, np.maximum(wanted, needs_one.astype(np.int64)))
-            visit_w = (gift_visits_w if gift_days[t] else visits_w)[act]
             drawn = _top_visitors(rng, act, visit_w, n_active_g, n_visits_g)
             visitors = np.union1d(drawn, holders)
             # The lines that stay: within their region and persona, a visitor in proportion to their basket
