@@ -46,9 +46,10 @@ PRICE_TIERS = 3
 PROFILE_PRIOR_LINES = 2.0
 GROUP_PRIOR_LINES = 5.0
 # A customer's brand shares are shrunk toward the shop's by this many lines; the brand lift multiplies the
-# group's score with this exponent.
+# group's score with an exponent chosen on earlier weeks (BRAND_WEIGHT when there is nothing to choose on).
 BRAND_PRIOR_LINES = 3.0
 BRAND_WEIGHT = 1.0
+BRAND_WEIGHTS = (0.0, 0.5, 1.0)  # the candidates choose_brand_weight picks from
 # A category whose lines repeat an earlier purchase of the same customer at least this often (in the training
 # window), and REPEATABLE_OVER_MEDIAN times the median category's share, is repeatable: bought products stay
 # candidates there. The ratio keeps chance repeats out: in a small shop (a few products per category) a heavy
@@ -103,6 +104,7 @@ class RecommenderModel:
     brand_of_product: np.ndarray  # brand index of each product
     shop_brand_share: np.ndarray  # share of the shop's lines per brand
     repeat_share: np.ndarray  # [product] share of its category's lines that repeat a customer's earlier purchase
+    brand_weight: float = BRAND_WEIGHT  # exponent of the brand lift (chosen on earlier weeks)
 
     @property
     def repeatable(self) -> np.ndarray:
@@ -127,7 +129,7 @@ class RecommenderModel:
         brands = len(self.shop_brand_share)
         brand_lines = np.asarray((bought @ _one_hot(self.brand_of_product, brands)).todense())
         share = (brand_lines + BRAND_PRIOR_LINES * self.shop_brand_share) / (lines[:, None] + BRAND_PRIOR_LINES)
-        out += BRAND_WEIGHT * np.log(share / self.shop_brand_share)[:, self.brand_of_product]
+        out += self.brand_weight * np.log(share / self.shop_brand_share)[:, self.brand_of_product]
         rows, cols = bought.nonzero()
         again = self.repeatable[cols]
         counts = np.asarray(bought[rows, cols]).ravel()
@@ -262,34 +264,70 @@ def split_at(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> dt
     return (last - pd.Timedelta(days=holdout_days - 1)).date()
 
 
-def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> Evaluation:
-    """Fit on the days before the held-out period, score the customers who bought in it and had bought or
-    browsed before, against the popularity baseline. Metrics: precision/recall@10 of both and the relative
-    gain in precision."""
-    cut = pd.Timestamp(split_at(interactions, holdout_days))
-    products = pd.Index(interactions.products["product_id"])
-    customers = interactions.customers
-    before = {
-        name: frame[pd.to_datetime(frame["event_date"]) < cut]
-        for name, frame in (("purchases", interactions.purchases), ("views", interactions.views))
-    }
-    bought = _matrix(before["purchases"], customers, products)
-    viewed = _matrix(before["views"], customers, products)
-    later = _matrix(
-        interactions.purchases[pd.to_datetime(interactions.purchases["event_date"]) >= cut], customers, products
-    )
+@dataclass(frozen=True)
+class _Split:
+    bought: sp.csr_matrix  # purchases before the cut (counts)
+    viewed: sp.csr_matrix
+    later: sp.csr_matrix  # purchases from the cut on, 0/1
+
+
+def _split(purchases: pd.DataFrame, views: pd.DataFrame, interactions: Interactions, cut: pd.Timestamp) -> _Split:
+    products, customers = pd.Index(interactions.products["product_id"]), interactions.customers
+    before = pd.to_datetime(purchases["event_date"]) < cut
+    later = _matrix(purchases[~before], customers, products)
     later.data[:] = 1.0
-    model = fit_recommender(bought, viewed, interactions.products)
-    repeatable = model.repeatable
-    # A product bought before and again later cannot be recommended outside the repeatable categories (it is
-    # excluded): it is not a target there.
-    later = later - later.multiply(bought > 0).multiply(sp.csr_matrix(~repeatable[None, :]).astype(float))
+    return _Split(
+        _matrix(purchases[before], customers, products),
+        _matrix(views[pd.to_datetime(views["event_date"]) < cut], customers, products),
+        later,
+    )
+
+
+def _score_split(model: RecommenderModel, split: _Split) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The rows scored (customers with earlier purchases and a target in the later period) and their targets:
+    a product bought before and again later cannot be recommended outside the repeatable categories (it is
+    excluded), so it is not a target there."""
+    later = split.later - split.later.multiply(split.bought > 0).multiply(
+        sp.csr_matrix(~model.repeatable[None, :]).astype(float)
+    )
     later.eliminate_zeros()
-    history = np.asarray(bought.sum(axis=1)).ravel() > 0
+    history = np.asarray(split.bought.sum(axis=1)).ravel() > 0
     rows = np.flatnonzero(history & (np.asarray(later.sum(axis=1)).ravel() > 0))
-    model_scores = model.scores(bought[rows], viewed[rows])
-    baseline_scores = popularity_scores(bought[rows], repeatable)
-    held_out = later[rows]
+    return rows, later[rows]
+
+
+def choose_brand_weight(interactions: Interactions, cut: pd.Timestamp, holdout_days: int = HOLDOUT_DAYS) -> float:
+    """The brand lift's weight among :data:`BRAND_WEIGHTS` with the best precision@10 on the ``holdout_days``
+    before ``cut``, fit on the days before them: how much a customer's brands say about their next purchase
+    depends on the shop (in a small one a brand holds a few products), so it is learnt, not assumed."""
+    earlier = pd.to_datetime(interactions.purchases["event_date"]) < cut
+    inner_cut = cut - pd.Timedelta(days=holdout_days)
+    split = _split(interactions.purchases[earlier], interactions.views, interactions, inner_cut)
+    model = fit_recommender(split.bought, split.viewed, interactions.products)
+    rows, targets = _score_split(model, split)
+    if not len(rows):
+        return BRAND_WEIGHT
+    best, best_precision = BRAND_WEIGHTS[0], -1.0
+    for weight in BRAND_WEIGHTS:
+        model.brand_weight = weight
+        precision, _ = precision_recall_at_k(top_k(model.scores(split.bought[rows], split.viewed[rows])), targets)
+        if precision > best_precision + 1e-12:
+            best, best_precision = weight, precision
+    return best
+
+
+def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> Evaluation:
+    """Fit on the days before the held-out period, score the customers who bought in it and had bought
+    before, against the popularity baseline. The brand weight is chosen on the weeks before the held-out ones
+    (:func:`choose_brand_weight`). Metrics: precision/recall@10 of both, the relative gain in precision and
+    the brand weight."""
+    cut = pd.Timestamp(split_at(interactions, holdout_days))
+    split = _split(interactions.purchases, interactions.views, interactions, cut)
+    model = fit_recommender(split.bought, split.viewed, interactions.products)
+    model.brand_weight = choose_brand_weight(interactions, cut, holdout_days)
+    rows, held_out = _score_split(model, split)
+    model_scores = model.scores(split.bought[rows], split.viewed[rows])
+    baseline_scores = popularity_scores(split.bought[rows], model.repeatable)
     precision, recall = precision_recall_at_k(top_k(model_scores), held_out)
     base_precision, base_recall = precision_recall_at_k(top_k(baseline_scores), held_out)
     metrics = {
@@ -301,8 +339,9 @@ def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOL
         "recall_gain": round(recall / base_recall - 1, 4) if base_recall else 0.0,
         "evaluated_customers": float(len(rows)),
         "holdout_days": float(holdout_days),
+        "brand_weight": model.brand_weight,
     }
-    return Evaluation(metrics, customers.to_numpy()[rows], held_out, model_scores, baseline_scores)
+    return Evaluation(metrics, interactions.customers.to_numpy()[rows], held_out, model_scores, baseline_scores)
 
 
 @dataclass(frozen=True)
@@ -322,6 +361,7 @@ def train_recommender(interactions: Interactions, holdout_days: int = HOLDOUT_DA
     bought = _matrix(interactions.purchases, customers, products)
     viewed = _matrix(interactions.views, customers, products)
     model = fit_recommender(bought, viewed, interactions.products)
+    model.brand_weight = evaluation.metrics["brand_weight"]
     # In chunks: a dense customer x product score matrix at SF1 would take 320 MB.
     best_parts, score_parts = [], []
     for start in range(0, len(customers), SCORING_CHUNK):

@@ -18,6 +18,7 @@ PRODUCTS_AT_SF1 = 2000
 MIN_PRODUCTS = 240
 SUPPLIERS = 40
 BRANDS_PER_CATEGORY = 12
+PRODUCTS_PER_BRAND = 6
 CHANNEL_PRICE_FACTOR = {"web": 1.00, "app": 0.98, "marketplace": 1.06}
 _ADJECTIVES = np.array(
     [
@@ -101,10 +102,16 @@ def generate_catalog(
     # Brands specialise: each category is served by a few brands of the pool (a brand may serve several),
     # the biggest with several times the range of the smallest, so that a customer's favourite brand is a
     # range of products, not one item.
-    brand_slots = np.array([rng.choice(len(pools.companies), BRANDS_PER_CATEGORY, replace=False) for _ in cat_ids])
+    # A small catalog has fewer brands per category (one per PRODUCTS_PER_BRAND products, at least 3).
+    n_brands = np.clip(counts // PRODUCTS_PER_BRAND, 3, BRANDS_PER_CATEGORY)
+    brand_slots = np.zeros((len(cat_ids), BRANDS_PER_CATEGORY), dtype=np.int64)
+    for i, k in enumerate(n_brands):
+        brand_slots[i, :k] = rng.choice(len(pools.companies), k, replace=False)
     brand_cum = np.cumsum(1 / np.arange(1, BRANDS_PER_CATEGORY + 1) ** 0.8)
-    slot = np.searchsorted(brand_cum, rng.random(n) * brand_cum[-1], side="right").clip(0, BRANDS_PER_CATEGORY - 1)
-    brands = pools.companies[brand_slots[pd.Index(cat_ids).get_indexer(category), slot]]
+    cat_idx = pd.Index(cat_ids).get_indexer(category)
+    k_of = n_brands[cat_idx]
+    slot = np.searchsorted(brand_cum, rng.random(n) * brand_cum[k_of - 1], side="right").clip(0, k_of - 1)
+    brands = pools.companies[brand_slots[cat_idx, slot]]
     nouns = np.array([_NOUNS[c][i] for c, i in zip(category, rng.integers(0, 5, n), strict=True)], dtype=object)
     names = brands + " " + _ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)] + " " + nouns
     product_ids = np.array([f"P{i:05d}" for i in range(1, n + 1)], dtype=object)

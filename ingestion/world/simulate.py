@@ -341,7 +341,8 @@ def _top_visitors(
     for r0, n_r, k in zip(np.cumsum(n_active_r) - n_active_r, n_active_r, n_visits_r, strict=True):
         if k:
             chosen.append(r0 + np.argpartition(keys[r0 : r0 + n_r], k - 1)[:k])
-    return act[np.concatenate(chosen)]
+    # Every group's lines may have gone to favourite holders: then nobody else visits.
+    return act[np.concatenate(chosen)] if chosen else act[:0]
 
 
 def _draw_in_groups(rng: np.random.Generator, weights: np.ndarray, sizes: np.ndarray, group: np.ndarray) -> np.ndarray:
