@@ -316,15 +316,17 @@ def choose_brand_weight(interactions: Interactions, cut: pd.Timestamp, holdout_d
     return best
 
 
-def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> Evaluation:
+def evaluate_recommendations(
+    interactions: Interactions, holdout_days: int = HOLDOUT_DAYS, brand_weight: float | None = None
+) -> Evaluation:
     """Fit on the days before the held-out period, score the customers who bought in it and had bought
-    before, against the popularity baseline. The brand weight is chosen on the weeks before the held-out ones
-    (:func:`choose_brand_weight`). Metrics: precision/recall@10 of both, the relative gain in precision and
-    the brand weight."""
+    before, against the popularity baseline. The brand weight is ``brand_weight``, or when None chosen on the
+    weeks before the held-out ones (:func:`choose_brand_weight`). Metrics: precision/recall@10 of both, the
+    relative gain in precision and the brand weight."""
     cut = pd.Timestamp(split_at(interactions, holdout_days))
     split = _split(interactions.purchases, interactions.views, interactions, cut)
     model = fit_recommender(split.bought, split.viewed, interactions.products)
-    model.brand_weight = choose_brand_weight(interactions, cut, holdout_days)
+    model.brand_weight = choose_brand_weight(interactions, cut, holdout_days) if brand_weight is None else brand_weight
     rows, held_out = _score_split(model, split)
     model_scores = model.scores(split.bought[rows], split.viewed[rows])
     baseline_scores = popularity_scores(split.bought[rows], model.repeatable)
