@@ -144,11 +144,15 @@ class TasteRouter:
         for (keys, cust, n_items), item in zip(
             self.sides, (self.brand_of_product[line_product], line_product), strict=True
         ):
-            cum = np.r_[0.0, np.cumsum(weight[cust])]
+            w = weight[cust]
+            cum = np.r_[0.0, np.cumsum(w)]
+            # The last pair at or before each index with a positive weight: rounding in a long cumulative
+            # sum can land a draw on an inactive customer's pair at the end of a range.
+            last_active = np.maximum.accumulate(np.where(w > 0, np.arange(len(w)), -1))
             key = line_group * n_items + item
             lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
             masses.append(cum[hi] - cum[lo])
-            spans.append((cum, lo, hi, cust))
+            spans.append((cum, lo, hi, cust, last_active))
         mass_brand, mass_product = masses
         total = mass_brand + mass_product
         u = rng.random((3, n))
@@ -158,8 +162,8 @@ class TasteRouter:
         use_product = (mass_product > 0) & (u[1] < EVERYDAY_FIRST)
         for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
             if chosen.any():
-                cum, lo, hi, cust = spans[side]
+                cum, lo, hi, cust, last_active = spans[side]
                 target = cum[lo[chosen]] + u[2, chosen] * masses[side][chosen]
                 pos = np.searchsorted(cum, target, side="right") - 1
-                out[chosen] = cust[np.clip(pos, lo[chosen], hi[chosen] - 1)]
+                out[chosen] = cust[last_active[np.clip(pos, lo[chosen], hi[chosen] - 1)]]
         return out
