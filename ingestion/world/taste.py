@@ -66,12 +66,30 @@ class Taste:
         return pd.concat(parts, ignore_index=True).sort_values(["customer_id", "affinity_type", "rank"], kind="stable")
 
 
-def _weighted_without_replacement(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
-    """``k`` column indexes per row of ``weights`` drawn without replacement in proportion to the weights
-    (exponential race, like Gumbel top-k), in the order drawn."""
-    keys = rng.standard_exponential(weights.shape) / np.maximum(weights, 1e-300)
-    part = np.argpartition(keys, k - 1, axis=1)[:, :k]
-    return np.take_along_axis(part, np.argsort(np.take_along_axis(keys, part, axis=1), axis=1), axis=1)
+def _draw_distinct(rng: np.random.Generator, category_w: np.ndarray, item_w: np.ndarray, k: int) -> np.ndarray:
+    """``k`` distinct items per row, each drawn in two steps: a category in proportion to the row's
+    ``category_w`` [row, category], then an item in proportion to ``item_w`` [category, item]; a draw that
+    repeats an earlier one of its row is drawn again (the law of drawing without replacement). Costs
+    rows x k draws, not rows x items."""
+    n = len(category_w)
+    cat_cum = np.cumsum(category_w, axis=1)
+    item_cum = np.cumsum(item_w, axis=1)
+    offset = np.r_[0.0, np.cumsum(item_cum[:, -1])[:-1]]
+    flat = (item_cum + offset[:, None]).reshape(-1)
+    out = np.empty((n, k), dtype=np.int64)
+    todo = np.ones((n, k), dtype=bool)
+    while todo.any():
+        rows, slots = np.nonzero(todo)
+        u = rng.random((2, len(rows)))
+        cat = (cat_cum[rows] < (u[0] * cat_cum[rows, -1])[:, None]).sum(axis=1)
+        target = offset[cat] + u[1] * item_cum[cat, -1]
+        out[rows, slots] = (np.searchsorted(flat, target, side="right") - cat * item_w.shape[1]).clip(
+            0, item_w.shape[1] - 1
+        )
+        todo = np.zeros((n, k), dtype=bool)
+        for j in range(1, k):
+            todo[:, j] = (out[:, :j] == out[:, j : j + 1]).any(axis=1)
+    return out
 
 
 def generate_taste(seed: int, profiles: pd.DataFrame, products: pd.DataFrame) -> Taste:
@@ -85,16 +103,20 @@ def generate_taste(seed: int, profiles: pd.DataFrame, products: pd.DataFrame) ->
     preference = rng.gamma(alpha[persona_idx])
     preference /= preference.sum(axis=1, keepdims=True)  # [customer, category]
 
+    # A brand's weight for a customer: sum over categories of their preference x the brand's share of the
+    # category's popularity (drawn as category, then brand).
     brands, brand_of_product = np.unique(products["brand"].to_numpy(dtype=str), return_inverse=True)
     popularity = products["popularity"].to_numpy()  # sums to 1 within each category
-    brand_in_category = np.zeros((len(brands), len(categories)))
-    np.add.at(brand_in_category, (brand_of_product, cat_of_product), popularity)
-    favourite_brands = _weighted_without_replacement(rng, preference @ brand_in_category.T, FAVOURITE_BRANDS)
+    brand_in_category = np.zeros((len(categories), len(brands)))
+    np.add.at(brand_in_category, (cat_of_product, brand_of_product), popularity)
+    favourite_brands = _draw_distinct(rng, preference, brand_in_category, FAVOURITE_BRANDS)
 
-    repeatable = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
-    everyday = np.flatnonzero(products["category_id"].isin(repeatable).to_numpy())
-    weights = preference[:, cat_of_product[everyday]] * popularity[everyday][None, :]
-    favourite_products = everyday[_weighted_without_replacement(rng, weights, FAVOURITE_PRODUCTS)]
+    # Everyday favourites: a repeatable category by preference, then a product by popularity.
+    repeatable = [i for i, c in enumerate(categories) if c in {p.category_id for p in CATEGORY_PARAMS if p.repeatable}]
+    product_in_category = np.zeros((len(repeatable), len(products)))
+    for row, c in enumerate(repeatable):
+        product_in_category[row] = np.where(cat_of_product == c, popularity, 0.0)
+    favourite_products = _draw_distinct(rng, preference[:, repeatable], product_in_category, FAVOURITE_PRODUCTS)
     return Taste(brands.astype(object), brand_of_product, favourite_brands, favourite_products)
 
 
@@ -146,13 +168,10 @@ class TasteRouter:
         ):
             w = weight[cust]
             cum = np.r_[0.0, np.cumsum(w)]
-            # The last pair at or before each index with a positive weight: rounding in a long cumulative
-            # sum can land a draw on an inactive customer's pair at the end of a range.
-            last_active = np.maximum.accumulate(np.where(w > 0, np.arange(len(w)), -1))
             key = line_group * n_items + item
             lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
             masses.append(cum[hi] - cum[lo])
-            spans.append((cum, lo, hi, cust, last_active))
+            spans.append((cum, lo, hi, cust, w))
         mass_brand, mass_product = masses
         total = mass_brand + mass_product
         u = rng.random((3, n))
@@ -162,8 +181,13 @@ class TasteRouter:
         use_product = (mass_product > 0) & (u[1] < EVERYDAY_FIRST)
         for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
             if chosen.any():
-                cum, lo, hi, cust, last_active = spans[side]
+                cum, lo, hi, cust, w = spans[side]
                 target = cum[lo[chosen]] + u[2, chosen] * masses[side][chosen]
-                pos = np.searchsorted(cum, target, side="right") - 1
-                out[chosen] = cust[last_active[np.clip(pos, lo[chosen], hi[chosen] - 1)]]
+                pos = np.clip(np.searchsorted(cum, target, side="right") - 1, lo[chosen], hi[chosen] - 1)
+                # Rounding in a long cumulative sum can land a draw just past its range's last active pair:
+                # step back to it (the range holds one, its mass is positive).
+                for i in np.flatnonzero(w[pos] <= 0):
+                    while w[pos[i]] <= 0:
+                        pos[i] -= 1
+                out[chosen] = cust[pos]
         return out
