@@ -101,16 +101,19 @@ def generate_catalog(
     unit_cost = np.round(ref_price * rng.uniform(0.35, 0.65, n)).astype(np.int64)
     # Brands specialise: each category is served by a few brands of the pool (a brand may serve several),
     # the biggest with several times the range of the smallest, so that a customer's favourite brand is a
-    # range of products, not one item.
+    # range of products, not one item. Drawn from their own stream; the catalog stream still makes the draw
+    # it made for brands before (discarded), so names, prices, popularity and suppliers stay as they were.
+    rng.integers(0, len(pools.companies), n)
+    rng_brands = rng_for(seed, "catalog_brands")
     # A small catalog has fewer brands per category (one per PRODUCTS_PER_BRAND products, at least 3).
     n_brands = np.clip(counts // PRODUCTS_PER_BRAND, 3, BRANDS_PER_CATEGORY)
     brand_slots = np.zeros((len(cat_ids), BRANDS_PER_CATEGORY), dtype=np.int64)
     for i, k in enumerate(n_brands):
-        brand_slots[i, :k] = rng.choice(len(pools.companies), k, replace=False)
+        brand_slots[i, :k] = rng_brands.choice(len(pools.companies), k, replace=False)
     brand_cum = np.cumsum(1 / np.arange(1, BRANDS_PER_CATEGORY + 1) ** 0.8)
     cat_idx = pd.Index(cat_ids).get_indexer(category)
     k_of = n_brands[cat_idx]
-    slot = np.searchsorted(brand_cum, rng.random(n) * brand_cum[k_of - 1], side="right").clip(0, k_of - 1)
+    slot = np.searchsorted(brand_cum, rng_brands.random(n) * brand_cum[k_of - 1], side="right").clip(0, k_of - 1)
     brands = pools.companies[brand_slots[cat_idx, slot]]
     nouns = np.array([_NOUNS[c][i] for c, i in zip(category, rng.integers(0, 5, n), strict=True)], dtype=object)
     names = brands + " " + _ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)] + " " + nouns
