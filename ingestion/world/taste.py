@@ -166,28 +166,34 @@ class TasteRouter:
         for (keys, cust, n_items), item in zip(
             self.sides, (self.brand_of_product[line_product], line_product), strict=True
         ):
-            w = weight[cust]
-            cum = np.r_[0.0, np.cumsum(w)]
             key = line_group * n_items + item
             lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
-            masses.append(cum[hi] - cum[lo])
-            spans.append((cum, lo, hi, cust, w))
+            # Only the pairs in today's lines' ranges (a few thousand), laid end to end: summing every pair's
+            # weight each day cost more than the rest of the routing.
+            size = hi - lo
+            start = np.cumsum(size) - size
+            pair = np.repeat(lo - start, size) + np.arange(int(size.sum()))
+            w = weight[cust[pair]]
+            cum = np.r_[0.0, np.cumsum(w)]
+            masses.append(cum[start + size] - cum[start])
+            spans.append((cum, start, size, cust[pair], w))
         mass_brand, mass_product = masses
         total = mass_brand + mass_product
         u = rng.random((3, n))
         routed = (u[0] < TASTE_SHARE) & (total > 0)
         # Everyday favourites come first: a customer re-buys their own coffee before trying their favourite
-        # brand's other blends.
-        use_product = (mass_product > 0) & (u[1] < EVERYDAY_FIRST)
+        # brand's other blends (and a line whose brand nobody holds goes to its product's holders).
+        use_product = (mass_product > 0) & ((u[1] < EVERYDAY_FIRST) | (mass_brand <= 0))
         for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
             if chosen.any():
-                cum, lo, hi, cust, w = spans[side]
-                target = cum[lo[chosen]] + u[2, chosen] * masses[side][chosen]
-                pos = np.clip(np.searchsorted(cum, target, side="right") - 1, lo[chosen], hi[chosen] - 1)
-                # Rounding in a long cumulative sum can land a draw just past its range's last active pair:
-                # step back to it (the range holds one, its mass is positive).
+                cum, start, size, holder, w = spans[side]
+                lo, hi = start[chosen], start[chosen] + size[chosen]
+                target = cum[lo] + u[2, chosen] * masses[side][chosen]
+                pos = np.clip(np.searchsorted(cum, target, side="right") - 1, lo, hi - 1)
+                # Rounding can land a draw just past its range's last active pair: step back to it (the range
+                # holds one, its mass is positive).
                 for i in np.flatnonzero(w[pos] <= 0):
                     while w[pos[i]] <= 0:
                         pos[i] -= 1
-                out[chosen] = cust[pos]
+                out[chosen] = holder[pos]
         return out
