@@ -53,6 +53,7 @@ def simulated_member_lines(seed: int, scale: float) -> tuple[pd.DataFrame, pd.Se
     from ingestion.world.pools import build_pools
     from ingestion.world.reference import read_categories, read_regions
     from ingestion.world.simulate import simulate
+    from ingestion.world.taste import generate_taste
     from ingestion.world.weather import generate_weather
 
     settings = Settings(seed=seed, scale_factor=scale)
@@ -66,7 +67,8 @@ def simulated_member_lines(seed: int, scale: float) -> tuple[pd.DataFrame, pd.Se
     competitor_index, _ = generate_competitor_prices(seed, catalog.products, days)
     demand = build_demand_model(scale, catalog, weather, competitor_index, region_codes, days)
     campaigns = plan_campaigns(seed, customers.profiles, customers.consent_withdrawals, days)
-    sim = simulate(seed, days, catalog, customers, demand, campaigns)
+    taste = generate_taste(seed, customers.profiles, catalog.products)
+    sim = simulate(seed, days, catalog, customers, demand, campaigns, taste)
     buyer = sim.orders.set_index("order_seq")["customer"].reindex(sim.order_lines["order_seq"]).to_numpy()
     day = sim.order_lines["day"].to_numpy()
     frames = []

@@ -22,6 +22,7 @@ import os
 import time
 
 import duckdb
+import numpy as np
 import pandas as pd
 import typer
 from sklearn.metrics import adjusted_rand_score
@@ -56,8 +57,13 @@ def main() -> None:
         reco = train.run_recommendations(con, settings)
         seconds["recommendations"] = time.perf_counter() - t0
         recommended = con.execute(
-            "select r.customer_id, p.category_id from ml.customer_recommendations as r "
+            "select r.customer_id, r.product_id, p.category_id, p.brand from ml.customer_recommendations as r "
             "join marts.dim_product as p using (product_id)"
+        ).df()
+        popular_products = con.execute(
+            "select l.product_id, any_value(p.brand) as brand from marts.fct_order_lines as l "
+            "join marts.dim_product as p using (product_id) where not l.is_cancelled "
+            "group by all order by count(*) desc, l.product_id limit 10"
         ).df()
         popular = con.execute(
             "select p.category_id from marts.fct_order_lines as l join marts.dim_product as p using (product_id) "
@@ -72,6 +78,7 @@ def main() -> None:
     personas = pd.read_csv(settings.truth_dir / "customer_personas.csv").set_index("customer_id")["persona"]
     ari = adjusted_rand_score(personas.reindex(segments["customer_id"]), segments["segment_id"])
     affinity = persona_affinity(settings, recommended, popular)
+    favourites = customer_favourites(settings, recommended, popular_products)
     figures = {
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scale_factor": settings.scale_factor,
@@ -91,6 +98,7 @@ def main() -> None:
         "recommendations": reco,
         "recommendations_precision_gain_vs_popularity": reco["precision_gain"],
         "recommendations_persona_affinity": affinity,
+        "recommendations_customer_favourites": favourites,
         "targets": {
             "seconds_total": 60,
             "wape_improvement": 0.20,
@@ -125,6 +133,34 @@ def persona_affinity(settings: Settings, recommended: pd.DataFrame, popular: pd.
             "baseline_share": baseline,
         }
     return out
+
+
+def customer_favourites(settings: Settings, recommended: pd.DataFrame, popular: pd.DataFrame) -> dict[str, float]:
+    """Share of every customer's recommendations that are their own planted favourites (a favourite brand or
+    everyday product, truth/customer_affinities.csv), against the same share of the shop's 10 best-sellers
+    given to every customer."""
+    affinities = pd.read_csv(settings.truth_dir / "customer_affinities.csv")
+    favourite = set(zip(affinities["customer_id"], affinities["affinity_value"], strict=True))
+
+    def share(customers, brands, products) -> float:  # noqa: ANN001
+        items = zip(customers, brands, products, strict=True)
+        return float(np.mean([(c, b) in favourite or (c, p) in favourite for c, b, p in items]))
+
+    customers = recommended["customer_id"].unique()
+    n = len(popular)
+    return {
+        "recommended_share": round(
+            share(recommended["customer_id"], recommended["brand"], recommended["product_id"]), 4
+        ),
+        "best_sellers_share": round(
+            share(
+                np.repeat(customers, n),
+                np.tile(popular["brand"], len(customers)),
+                np.tile(popular["product_id"], len(customers)),
+            ),
+            4,
+        ),
+    }
 
 
 if __name__ == "__main__":

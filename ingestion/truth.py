@@ -36,6 +36,11 @@ def write_truth(world: World, settings: Settings) -> list[str]:
         ),
         out / "customer_personas.csv",
     )
+    # Each customer's planted favourite brands and everyday products (ingestion.world.taste).
+    _csv(
+        world.taste.frame(world.customers["customer_id"].to_numpy(), world.products["product_id"].to_numpy()),
+        out / "customer_affinities.csv",
+    )
     _csv(holidays(sorted(set(days.year))), out / "holidays.csv")
     _csv(world.simulation.disruptions, out / "supplier_disruptions.csv")
     _csv(

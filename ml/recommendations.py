@@ -1,21 +1,24 @@
 """Product recommendations: top-10 products per customer from purchase and view behaviour.
 
-The model is cluster-based collaborative filtering. Each customer gets a taste profile: the share of their
-purchased lines per (category, price tier) cell, shrunk toward the whole shop's mix and taken as a log lift
-over it, plus how much they buy and browse (log lines, log product views). KMeans (scikit-learn) groups the
-profiles; a customer's scores are their group's purchase distribution over products, smoothed toward the
-shop's. Products the customer already bought are left out (in the synthetic shop, as in most, a bought item is
-rarely bought again within the year: a repeat slot would be a wasted one). Customers without history get the
-shop's best-sellers.
+The model is cluster-based collaborative filtering with each customer's own brand and repeat purchases on
+top. Each customer gets a taste profile: the share of their purchased lines per (category, price tier) cell,
+shrunk toward the whole shop's mix and taken as a log lift over it, plus how much they buy and browse (log
+lines, log product views). KMeans (scikit-learn) groups the profiles; a group's purchase distribution over
+products, smoothed toward the shop's, is multiplied by the customer's brand lift (their share of lines per
+brand, shrunk toward the shop's, over the shop's share). Categories whose lines often re-buy a product the same
+customer bought before (learnt from the training window: groceries, beauty) are repeatable: a bought product
+there scores at least its repeat probability; elsewhere a bought product is left out (a sofa is bought once).
+Customers without history get the shop's best-sellers.
 
-Why groups and not each customer's own history: measured on the SF1 world, a customer's dozen lines are too
-few to estimate their taste (scoring on the individual profile did worse than popularity), while the group's
-thousands of lines carry the shared taste (category and price level) that personas plant.
+Why groups and not each customer's own history alone: a customer's dozen lines are too few to estimate their
+taste for categories and price levels (scoring on the individual profile did worse than popularity), while the
+group's thousands of lines carry the shared taste that personas plant; the few lines do show favourite brands
+and everyday products.
 
 Evaluation (:func:`evaluate_recommendations`): the model is fit on everything before the last
 :data:`HOLDOUT_DAYS` days and scored on what customers with earlier history bought in them, by precision@10
-and recall@10, against the popularity baseline (the training window's best-sellers, bought items left out
-the same way). The production model is then refit on every day.
+and recall@10, against the popularity baseline (the training window's best-sellers, with the same candidates:
+bought items left out outside the repeatable categories). The production model is then refit on every day.
 """
 
 from __future__ import annotations
@@ -42,6 +45,17 @@ PRICE_TIERS = 3
 # distribution toward the shop's by this many lines (spread by popularity).
 PROFILE_PRIOR_LINES = 2.0
 GROUP_PRIOR_LINES = 5.0
+# A customer's brand shares are shrunk toward the shop's by this many lines; the brand lift multiplies the
+# group's score with an exponent chosen on earlier weeks (BRAND_WEIGHT when there is nothing to choose on).
+BRAND_PRIOR_LINES = 3.0
+BRAND_WEIGHT = 1.0
+BRAND_WEIGHTS = (0.0, 0.5, 1.0)  # the candidates choose_brand_weight picks from
+# A category whose lines repeat an earlier purchase of the same customer at least this often (in the training
+# window), and REPEATABLE_OVER_MEDIAN times the median category's share, is repeatable: bought products stay
+# candidates there. The ratio keeps chance repeats out: in a small shop (a few products per category) a heavy
+# buyer repeats items of every category by chance.
+REPEATABLE_MIN_SHARE = 0.05
+REPEATABLE_OVER_MEDIAN = 3.0
 # Activity features are weighted so that heavy and light shoppers separate as much as their tastes do.
 ACTIVITY_WEIGHT = 2.0
 FEATURES = ["category x price tier purchase lift", "log purchased lines", "log product views"]
@@ -55,7 +69,7 @@ class Interactions:
 
     purchases: pd.DataFrame  # customer_id, product_id, event_date
     views: pd.DataFrame  # customer_id, product_id, event_date
-    products: pd.DataFrame  # product_id, category_id, list_price (every product, sorted by product_id)
+    products: pd.DataFrame  # product_id, category_id, brand, list_price (every product, sorted by product_id)
     customers: pd.Index  # every customer to recommend for (fct_customer_lifetime), sorted
 
 
@@ -71,7 +85,8 @@ def read_interactions(con: duckdb.DuckDBPyConnection) -> Interactions:
         "where event_type = 'product_view' and customer_id is not null and product_id is not null"
     ).df()
     products = con.execute(
-        "select product_id, category_id, list_price::double as list_price from marts.dim_product order by product_id"
+        "select product_id, category_id, brand, list_price::double as list_price from marts.dim_product "
+        "order by product_id"
     ).df()
     customers = con.execute("select customer_id from marts.fct_customer_lifetime order by customer_id").df()
     return Interactions(purchases, views, products, pd.Index(customers["customer_id"]))
@@ -86,10 +101,22 @@ class RecommenderModel:
     shop_cell_share: np.ndarray
     clusters: KMeans
     group_scores: np.ndarray  # [group, product] probability; the last row is the whole shop (cold start)
+    brand_of_product: np.ndarray  # brand index of each product
+    shop_brand_share: np.ndarray  # share of the shop's lines per brand
+    repeat_share: np.ndarray  # [product] share of its category's lines that repeat a customer's earlier purchase
+    brand_weight: float = BRAND_WEIGHT  # exponent of the brand lift (chosen on earlier weeks)
+
+    @property
+    def repeatable(self) -> np.ndarray:
+        """Per product: is its category repeatable (bought products stay candidates)?"""
+        bar = max(REPEATABLE_MIN_SHARE, REPEATABLE_OVER_MEDIAN * float(np.median(np.unique(self.repeat_share))))
+        return self.repeat_share >= bar
 
     def scores(self, bought: sp.csr_matrix, viewed: sp.csr_matrix) -> np.ndarray:
         """Score of every product for every row of ``bought``/``viewed`` (customer x product counts, in
-        ``product_ids`` order); bought products get -inf. Rows without history get the shop's scores."""
+        ``product_ids`` order): the log of the group's probability times the customer's brand lift; a bought
+        product of a repeatable category scores at least its repeat probability, one of any other category
+        -inf. Rows without history get the shop's scores."""
         lines = np.asarray(bought.sum(axis=1)).ravel()
         views = np.asarray(viewed.sum(axis=1)).ravel()
         cells = np.asarray((bought @ _one_hot(self.cell_of_product, len(self.shop_cell_share))).todense())
@@ -99,7 +126,17 @@ class RecommenderModel:
             features = profile_features(cells[active], lines[active], views[active], self.shop_cell_share)
             group[active] = self.clusters.predict(features)
         out = np.log(self.group_scores[group])
-        out[bought.nonzero()] = -np.inf
+        brands = len(self.shop_brand_share)
+        brand_lines = np.asarray((bought @ _one_hot(self.brand_of_product, brands)).todense())
+        share = (brand_lines + BRAND_PRIOR_LINES * self.shop_brand_share) / (lines[:, None] + BRAND_PRIOR_LINES)
+        out += self.brand_weight * np.log(share / self.shop_brand_share)[:, self.brand_of_product]
+        rows, cols = bought.nonzero()
+        again = self.repeatable[cols]
+        counts = np.asarray(bought[rows, cols]).ravel()
+        # The chance that the next line re-buys this product: the category's repeat share x the product's
+        # share of the customer's lines.
+        repeat = np.log(self.repeat_share[cols] * counts / np.maximum(lines[rows], 1))
+        out[rows, cols] = np.where(again, np.logaddexp(out[rows, cols], repeat), -np.inf)
         return out
 
 
@@ -159,16 +196,38 @@ def fit_recommender(
     group_scores = (group_counts + GROUP_PRIOR_LINES * shop) / (
         group_counts.sum(axis=1, keepdims=True) + GROUP_PRIOR_LINES
     )
+    brand_codes, brand_of_product = np.unique(products["brand"].fillna("").to_numpy(dtype=str), return_inverse=True)
+    brand_lines = np.bincount(brand_of_product, weights=popularity - 1.0, minlength=len(brand_codes)) + 1.0
     return RecommenderModel(
-        products["product_id"].to_numpy(), cells_of_product, shop_cell_share, clusters, np.vstack([group_scores, shop])
+        products["product_id"].to_numpy(),
+        cells_of_product,
+        shop_cell_share,
+        clusters,
+        np.vstack([group_scores, shop]),
+        brand_of_product,
+        brand_lines / brand_lines.sum(),
+        repeat_shares(bought, products),
     )
 
 
-def popularity_scores(bought: sp.csr_matrix) -> np.ndarray:
-    """The baseline: every customer gets the shop's best-sellers (log count), bought products -inf."""
+def repeat_shares(bought: sp.csr_matrix, products: pd.DataFrame) -> np.ndarray:
+    """Per product, the share of its category's lines that re-buy a product the same customer bought before
+    (from the counts: a product bought n times by a customer holds n - 1 repeats)."""
+    per_product = np.asarray(bought.sum(axis=0)).ravel()
+    repeats = per_product - np.bincount(bought.nonzero()[1], minlength=bought.shape[1])
+    category = pd.Index(sorted(products["category_id"].unique())).get_indexer(products["category_id"])
+    share = np.bincount(category, weights=repeats) / np.maximum(np.bincount(category, weights=per_product), 1)
+    return share[category]
+
+
+def popularity_scores(bought: sp.csr_matrix, repeatable: np.ndarray) -> np.ndarray:
+    """The baseline: every customer gets the shop's best-sellers (log count); bought products are left out
+    unless ``repeatable`` (per product), the same candidates as the model's."""
     popularity = np.log(np.asarray(bought.sum(axis=0)).ravel() + 1.0)
     out = np.tile(popularity, (bought.shape[0], 1))
-    out[bought.nonzero()] = -np.inf
+    rows, cols = bought.nonzero()
+    keep = repeatable[cols]
+    out[rows[~keep], cols[~keep]] = -np.inf
     return out
 
 
@@ -205,32 +264,72 @@ def split_at(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> dt
     return (last - pd.Timedelta(days=holdout_days - 1)).date()
 
 
-def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> Evaluation:
-    """Fit on the days before the held-out period, score the customers who bought in it and had bought or
-    browsed before, against the popularity baseline. Metrics: precision/recall@10 of both and the relative
-    gain in precision."""
-    cut = pd.Timestamp(split_at(interactions, holdout_days))
-    products = pd.Index(interactions.products["product_id"])
-    customers = interactions.customers
-    before = {
-        name: frame[pd.to_datetime(frame["event_date"]) < cut]
-        for name, frame in (("purchases", interactions.purchases), ("views", interactions.views))
-    }
-    bought = _matrix(before["purchases"], customers, products)
-    viewed = _matrix(before["views"], customers, products)
-    later = _matrix(
-        interactions.purchases[pd.to_datetime(interactions.purchases["event_date"]) >= cut], customers, products
-    )
+@dataclass(frozen=True)
+class _Split:
+    bought: sp.csr_matrix  # purchases before the cut (counts)
+    viewed: sp.csr_matrix
+    later: sp.csr_matrix  # purchases from the cut on, 0/1
+
+
+def _split(purchases: pd.DataFrame, views: pd.DataFrame, interactions: Interactions, cut: pd.Timestamp) -> _Split:
+    products, customers = pd.Index(interactions.products["product_id"]), interactions.customers
+    before = pd.to_datetime(purchases["event_date"]) < cut
+    later = _matrix(purchases[~before], customers, products)
     later.data[:] = 1.0
-    # A product bought before and again later cannot be recommended (it is excluded): it is not a target.
-    later = later - later.multiply(bought > 0)
+    return _Split(
+        _matrix(purchases[before], customers, products),
+        _matrix(views[pd.to_datetime(views["event_date"]) < cut], customers, products),
+        later,
+    )
+
+
+def _score_split(model: RecommenderModel, split: _Split) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The rows scored (customers with earlier purchases and a target in the later period) and their targets:
+    a product bought before and again later cannot be recommended outside the repeatable categories (it is
+    excluded), so it is not a target there."""
+    later = split.later - split.later.multiply(split.bought > 0).multiply(
+        sp.csr_matrix(~model.repeatable[None, :]).astype(float)
+    )
     later.eliminate_zeros()
-    history = np.asarray(bought.sum(axis=1)).ravel() > 0
+    history = np.asarray(split.bought.sum(axis=1)).ravel() > 0
     rows = np.flatnonzero(history & (np.asarray(later.sum(axis=1)).ravel() > 0))
-    model = fit_recommender(bought, viewed, interactions.products)
-    model_scores = model.scores(bought[rows], viewed[rows])
-    baseline_scores = popularity_scores(bought[rows])
-    held_out = later[rows]
+    return rows, later[rows]
+
+
+def choose_brand_weight(interactions: Interactions, cut: pd.Timestamp, holdout_days: int = HOLDOUT_DAYS) -> float:
+    """The brand lift's weight among :data:`BRAND_WEIGHTS` with the best precision@10 on the ``holdout_days``
+    before ``cut``, fit on the days before them: how much a customer's brands say about their next purchase
+    depends on the shop (in a small one a brand holds a few products), so it is learnt, not assumed."""
+    earlier = pd.to_datetime(interactions.purchases["event_date"]) < cut
+    inner_cut = cut - pd.Timedelta(days=holdout_days)
+    split = _split(interactions.purchases[earlier], interactions.views, interactions, inner_cut)
+    model = fit_recommender(split.bought, split.viewed, interactions.products)
+    rows, targets = _score_split(model, split)
+    if not len(rows):
+        return BRAND_WEIGHT
+    best, best_precision = BRAND_WEIGHTS[0], -1.0
+    for weight in BRAND_WEIGHTS:
+        model.brand_weight = weight
+        precision, _ = precision_recall_at_k(top_k(model.scores(split.bought[rows], split.viewed[rows])), targets)
+        if precision > best_precision + 1e-12:
+            best, best_precision = weight, precision
+    return best
+
+
+def evaluate_recommendations(
+    interactions: Interactions, holdout_days: int = HOLDOUT_DAYS, brand_weight: float | None = None
+) -> Evaluation:
+    """Fit on the days before the held-out period, score the customers who bought in it and had bought
+    before, against the popularity baseline. The brand weight is ``brand_weight``, or when None chosen on the
+    weeks before the held-out ones (:func:`choose_brand_weight`). Metrics: precision/recall@10 of both, the
+    relative gain in precision and the brand weight."""
+    cut = pd.Timestamp(split_at(interactions, holdout_days))
+    split = _split(interactions.purchases, interactions.views, interactions, cut)
+    model = fit_recommender(split.bought, split.viewed, interactions.products)
+    model.brand_weight = choose_brand_weight(interactions, cut, holdout_days) if brand_weight is None else brand_weight
+    rows, held_out = _score_split(model, split)
+    model_scores = model.scores(split.bought[rows], split.viewed[rows])
+    baseline_scores = popularity_scores(split.bought[rows], model.repeatable)
     precision, recall = precision_recall_at_k(top_k(model_scores), held_out)
     base_precision, base_recall = precision_recall_at_k(top_k(baseline_scores), held_out)
     metrics = {
@@ -242,8 +341,9 @@ def evaluate_recommendations(interactions: Interactions, holdout_days: int = HOL
         "recall_gain": round(recall / base_recall - 1, 4) if base_recall else 0.0,
         "evaluated_customers": float(len(rows)),
         "holdout_days": float(holdout_days),
+        "brand_weight": model.brand_weight,
     }
-    return Evaluation(metrics, customers.to_numpy()[rows], held_out, model_scores, baseline_scores)
+    return Evaluation(metrics, interactions.customers.to_numpy()[rows], held_out, model_scores, baseline_scores)
 
 
 @dataclass(frozen=True)
@@ -263,6 +363,7 @@ def train_recommender(interactions: Interactions, holdout_days: int = HOLDOUT_DA
     bought = _matrix(interactions.purchases, customers, products)
     viewed = _matrix(interactions.views, customers, products)
     model = fit_recommender(bought, viewed, interactions.products)
+    model.brand_weight = evaluation.metrics["brand_weight"]
     # In chunks: a dense customer x product score matrix at SF1 would take 320 MB.
     best_parts, score_parts = [], []
     for start in range(0, len(customers), SCORING_CHUNK):

@@ -353,3 +353,54 @@ def test_planted_attacks_stand_out_in_the_security_logs(con, world_home):
         "select account_id from data_access group by 1 order by max(rows_returned) desc limit 1"
     ).fetchone()[0]
     assert top == insider
+
+
+def test_customers_buy_their_planted_favourite_brands_and_rebuy_their_everyday_favourites(con, world_home):
+    """truth/customer_affinities.csv, graded on the extracts: a customer's lines fall in their favourite brands
+    several times more often than those brands' share of all lines would give, and lines that re-buy a product
+    the customer bought before sit in the planted repeatable categories, mostly on the planted favourites."""
+    catalog = json.loads((world_home / "landing" / "pim" / "catalog" / "dt=2024-01-01" / "catalog.json").read_text())
+    brands = pd.DataFrame([(p["product_id"], p["brand"]) for p in catalog["products"]], columns=["product_id", "brand"])
+    con.register("brands", brands)
+    con.register("affinities", truth(world_home, "customer_affinities.csv"))
+    con.register("params", truth(world_home, "category_params.csv"))
+    # The extracts are read once (the views re-read every CSV file on each query).
+    con.execute(
+        "create or replace temp table taste_lines as select l.customer_id, l.product_id, b.brand, p.category_id, "
+        "row_number() over (partition by l.customer_id, l.product_id order by l.order_id, l.line_number) > 1 "
+        "as is_repeat from lines as l join brands as b using (product_id) join products as p using (product_id)"
+    )
+    observed, expected = con.execute(
+        """
+        with favourite as (
+            select customer_id, affinity_value as brand from affinities where affinity_type = 'brand'
+        ),
+        brand_share as (select brand, count(*) / sum(count(*)) over () as share from taste_lines group by brand),
+        per_customer as (select customer_id, count(*) as n_lines from taste_lines group by customer_id)
+        select
+            (select count(*) from taste_lines join favourite using (customer_id, brand))
+                / (select count(*) from taste_lines),
+            -- Without taste a customer's line would be of brand b with the brand's overall share.
+            (select sum(c.n_lines * s.share) from favourite join per_customer as c using (customer_id)
+                join brand_share as s using (brand)) / (select count(*) from taste_lines)
+        """
+    ).fetchone()
+    assert observed > 3 * expected, (observed, expected)
+
+    repeats = (
+        con.execute(
+            """
+            select r.repeatable, avg(t.is_repeat::int) as repeat_share,
+                avg((a.customer_id is not null)::int) filter (where t.is_repeat) as favourite_share
+            from taste_lines as t
+            join params as r using (category_id)
+            left join affinities as a
+                on a.customer_id = t.customer_id and a.affinity_value = t.product_id and a.affinity_type = 'product'
+            group by all
+            """
+        )
+        .df()
+        .set_index("repeatable")
+    )
+    assert repeats.loc[True, "repeat_share"] > 3 * repeats.loc[False, "repeat_share"], repeats
+    assert repeats.loc[True, "favourite_share"] > 0.5, repeats

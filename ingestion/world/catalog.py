@@ -17,6 +17,8 @@ from ingestion.world.random import rng_for
 PRODUCTS_AT_SF1 = 2000
 MIN_PRODUCTS = 240
 SUPPLIERS = 40
+BRANDS_PER_CATEGORY = 12
+PRODUCTS_PER_BRAND = 6
 CHANNEL_PRICE_FACTOR = {"web": 1.00, "app": 0.98, "marketplace": 1.06}
 _ADJECTIVES = np.array(
     [
@@ -97,7 +99,22 @@ def generate_catalog(
     ref_price = round_price(np.exp(lo + rng.random(n) * (hi - lo)))
     ref_price = np.maximum(ref_price, 149)
     unit_cost = np.round(ref_price * rng.uniform(0.35, 0.65, n)).astype(np.int64)
-    brands = pools.companies[rng.integers(0, len(pools.companies), n)]
+    # Brands specialise: each category is served by a few brands of the pool (a brand may serve several),
+    # the biggest with several times the range of the smallest, so that a customer's favourite brand is a
+    # range of products, not one item. Drawn from their own stream; the catalog stream still makes the draw
+    # it made for brands before (discarded), so names, prices, popularity and suppliers stay as they were.
+    rng.integers(0, len(pools.companies), n)
+    rng_brands = rng_for(seed, "catalog_brands")
+    # A small catalog has fewer brands per category (one per PRODUCTS_PER_BRAND products, at least 3).
+    n_brands = np.clip(counts // PRODUCTS_PER_BRAND, 3, BRANDS_PER_CATEGORY)
+    brand_slots = np.zeros((len(cat_ids), BRANDS_PER_CATEGORY), dtype=np.int64)
+    for i, k in enumerate(n_brands):
+        brand_slots[i, :k] = rng_brands.choice(len(pools.companies), k, replace=False)
+    brand_cum = np.cumsum(1 / np.arange(1, BRANDS_PER_CATEGORY + 1) ** 0.8)
+    cat_idx = pd.Index(cat_ids).get_indexer(category)
+    k_of = n_brands[cat_idx]
+    slot = np.searchsorted(brand_cum, rng_brands.random(n) * brand_cum[k_of - 1], side="right").clip(0, k_of - 1)
+    brands = pools.companies[brand_slots[cat_idx, slot]]
     nouns = np.array([_NOUNS[c][i] for c, i in zip(category, rng.integers(0, 5, n), strict=True)], dtype=object)
     names = brands + " " + _ADJECTIVES[rng.integers(0, len(_ADJECTIVES), n)] + " " + nouns
     product_ids = np.array([f"P{i:05d}" for i in range(1, n + 1)], dtype=object)

@@ -22,6 +22,7 @@ from ingestion.world.random import rng_for
 from ingestion.world.reference import read_categories, read_regions
 from ingestion.world.security import data_access_events, login_events
 from ingestion.world.simulate import CHANNELS, Simulation, price_lines, simulate
+from ingestion.world.taste import Taste, generate_taste
 from ingestion.world.text import market_trend, reviews, social_mentions, support_conversations
 from ingestion.world.weather import generate_weather
 
@@ -60,6 +61,7 @@ class World:
     promo_redemptions: pd.DataFrame
     inventory: pd.DataFrame
     purchase_orders: pd.DataFrame
+    taste: Taste
     simulation: Simulation = field(repr=False)
 
     @property
@@ -112,7 +114,8 @@ def generate_world(settings: Settings) -> World:
     competitor_index, competitor_prices = generate_competitor_prices(seed, catalog.products, days)
     demand = build_demand_model(sf, catalog, weather, competitor_index, region_codes, days)
     campaigns = plan_campaigns(seed, customers.profiles, customers.consent_withdrawals, days)
-    sim = simulate(seed, days, catalog, customers, demand, campaigns)
+    taste = generate_taste(seed, customers.profiles, catalog.products)
+    sim = simulate(seed, days, catalog, customers, demand, campaigns, taste)
 
     orders, lines = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
     orders, redemptions = _redeem_promo_codes(seed, orders, campaigns, regions)
@@ -156,6 +159,7 @@ def generate_world(settings: Settings) -> World:
         promo_redemptions=redemptions,
         inventory=_inventory(sim, catalog, days),
         purchase_orders=_purchase_orders(sim, catalog, days),
+        taste=taste,
         simulation=sim,
     )
 

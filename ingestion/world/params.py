@@ -22,6 +22,8 @@ class CategoryParams:
     rain_effect: float  # relative change on rainy days (rain_mm >= 1)
     quantity_extra: float  # units per line = 1 + Poisson(quantity_extra)
     variant_kind: str | None  # "apparel", "shoes" or None (one variant)
+    # Everyday goods a customer buys again and again (their favourites in ingestion.world.taste).
+    repeatable: bool = False
 
 
 CATEGORY_PARAMS: tuple[CategoryParams, ...] = (
@@ -32,10 +34,10 @@ CATEGORY_PARAMS: tuple[CategoryParams, ...] = (
     CategoryParams("CAT05", -1.8, 16.0, 0.22, 235, 0.00, 0.04, 0.02, None),
     CategoryParams("CAT06", -1.1, 36.0, 0.10, 320, -0.05, 0.10, 0.30, None),
     CategoryParams("CAT07", -0.9, 26.0, 0.10, 90, 0.00, 0.05, 0.02, None),
-    CategoryParams("CAT08", -0.8, 40.0, 0.08, 130, 0.05, 0.03, 0.60, None),
+    CategoryParams("CAT08", -0.8, 40.0, 0.08, 130, 0.05, 0.03, 0.60, None, repeatable=True),
     CategoryParams("CAT09", -1.3, 26.0, 0.35, 175, 0.30, -0.25, 0.20, None),
     CategoryParams("CAT10", -1.5, 22.0, 0.40, 345, 0.00, 0.08, 0.25, None),
-    CategoryParams("CAT11", -0.8, 40.0, 0.06, 330, 0.00, 0.06, 1.20, None),
+    CategoryParams("CAT11", -0.8, 40.0, 0.06, 330, 0.00, 0.06, 1.20, None, repeatable=True),
     CategoryParams("CAT12", -1.0, 26.0, 0.10, 350, -0.05, 0.15, 0.30, None),
 )
 

@@ -1,10 +1,11 @@
 """Day-by-day simulation: demand → stock-censored sales → shopping visits → orders; replenishment.
 
 Each day: draw Poisson line counts from the demand model, pick the size variant, cut what the region's
-warehouse cannot serve (planted and natural stockouts: lost sales), choose which customers shop (persona
-visit propensity) and hand each line to a shopper (persona basket size, category affinity, price
-sensitivity). Lines of one shopper on one day form one order. Stock is replenished with an (s, S) policy
-through suppliers with random lead times, and some suppliers have planted disruptions.
+warehouse cannot serve (planted and natural stockouts: lost sales), draw each line's persona (the active
+customers' shopping propensity, category affinity, price sensitivity), hand some lines to a customer holding
+the line's brand or product as a favourite (``ingestion.world.taste``) and the rest to the day's visitors.
+Lines of one shopper on one day form one order. Stock is replenished with an (s, S) policy through suppliers
+with random lead times, and some suppliers have planted disruptions.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from ingestion.world.catalog import CHANNEL_PRICE_FACTOR, Catalog, round_price
 from ingestion.world.customers import Customers
 from ingestion.world.demand import DemandModel
 from ingestion.world.marketing import Campaigns
-from ingestion.world.params import PERSONAS, WAREHOUSES, region_warehouse
+from ingestion.world.params import CATEGORY_PARAMS, PERSONAS, WAREHOUSES, region_warehouse
 from ingestion.world.random import rng_for
+from ingestion.world.taste import Taste, TasteRouter
 
 CHANNELS = np.array(list(CHANNEL_PRICE_FACTOR), dtype=object)
 LINES_PER_VISIT = 2.0
@@ -44,6 +46,7 @@ def simulate(
     customers: Customers,
     demand: DemandModel,
     campaigns: Campaigns,
+    taste: Taste,
 ) -> Simulation:
     rng = rng_for(seed, "simulation")
     # Lead times come from their own stream, so the stock policy (when and how much is reordered) never
@@ -102,8 +105,9 @@ def simulate(
     lapse_day = (profiles["lapsed_from"] - days[0]).dt.days.fillna(10**9).to_numpy()
     cust_region = profiles["region_code"].map({r: i for i, r in enumerate(region_codes)}).to_numpy()
     n_regions, n_personas = len(region_codes), len(PERSONAS)
-    by_region = np.argsort(cust_region, kind="stable")  # customers grouped by region
-    region_start = np.searchsorted(cust_region[by_region], np.arange(n_regions))
+    n_groups = n_regions * n_personas
+    group_of = cust_region * n_personas + persona_idx  # region x persona of every customer
+    by_group = np.argsort(group_of, kind="stable")  # customers grouped by region x persona
     gift_visits_w = visits_w * gift_boost
     cat_codes = {c: i for i, c in enumerate(sorted(set(products["category_id"])))}
     prod_cat = products["category_id"].map(cat_codes).to_numpy()
@@ -119,6 +123,12 @@ def simulate(
     rel_price = ref / cat_median
     gift_days = (days.month == 11) & (days.day >= 20) | (days.month == 12) & (days.day <= 24)
 
+    router = TasteRouter(taste, cust_region, persona_idx, n_personas, n_products)
+    # Taste routing draws from its own stream: the demand and visitor draws stay as they were.
+    rng_taste = rng_for(seed, "taste_routing")
+    repeatable_categories = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
+    repeatable = products["category_id"].isin(repeatable_categories).to_numpy()
+    owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
     for t in range(n_days):
@@ -151,37 +161,67 @@ def simulate(
 
         # Shoppers and their orders: every region at once (a loop per region cost more in NumPy call
         # overhead than the draws themselves). Lines of a region without an active customer go unrecorded.
-        alive = (signup_day[by_region] <= t) & (lapse_day[by_region] > t)
-        act = by_region[alive]  # active customers, grouped by region
-        n_active_r = np.add.reduceat(alive, region_start, dtype=np.int64)
-        n_lines_r = np.bincount(reg_l, minlength=n_regions)
-        wanted = np.maximum(1, np.ceil(n_lines_r / LINES_PER_VISIT).astype(np.int64))
-        n_visits_r = np.where(n_lines_r > 0, np.minimum(n_active_r, wanted), 0)
-        shopped = n_visits_r[reg_l] > 0
+        alive = (signup_day[by_group] <= t) & (lapse_day[by_group] > t)
+        act = by_group[alive]  # active customers, grouped by region x persona (so by region too)
+        n_active_g = np.bincount(group_of[act], minlength=n_groups)
+        n_active_r = n_active_g.reshape(n_regions, n_personas).sum(axis=1)
+        shopped = n_active_r[reg_l] > 0
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
         if len(prod_l):
-            weight = (gift_visits_w if gift_days[t] else visits_w)[act]
-            visitors = _top_visitors(rng, act, weight, n_active_r, n_visits_r)
-            v_region, v_persona = cust_region[visitors], persona_idx[visitors]
-            # Persona of each line's shopper: the region's visitors' basket propensity by persona × the
-            # persona's affinity for the category × price sensitivity × taste for expensive items.
+            weight = (gift_visits_w if gift_days[t] else visits_w)[act] * basket_w[act]
+            # Persona of each line's shopper: the region's active customers' shopping propensity by persona
+            # (visits x basket) x the persona's affinity for the category x price sensitivity x taste for
+            # expensive items.
             discount_t = catalog.discount[:, t]
             factor = (
                 affinity[:, prod_cat[prod_l]]
                 * (1 - discount_t[prod_l])[None, :] ** (-price_sens[:, None])
                 * rel_price[prod_l][None, :] ** premium[:, None]
             )
-            group_v = v_region * n_personas + v_persona
-            basket_rp = np.bincount(group_v, weights=basket_w[visitors], minlength=n_regions * n_personas)
-            persona_cum = np.cumsum(factor * basket_rp.reshape(n_regions, n_personas)[reg_l].T, axis=0)
+            mass_g = np.bincount(group_of[act], weights=weight, minlength=n_groups)
+            persona_cum = np.cumsum(factor * mass_g.reshape(n_regions, n_personas)[reg_l].T, axis=0)
             pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
-            # Within the chosen region and persona, a visitor in proportion to their basket propensity.
-            by_group = np.argsort(group_v, kind="stable")
-            visitors = visitors[by_group]
-            n_group = np.bincount(group_v, minlength=n_regions * n_personas)
-            visit_of_line = _draw_in_groups(rng, basket_w[visitors], n_group, reg_l * n_personas + pick)
+            line_group = reg_l * n_personas + pick
+            # Per-customer taste: some lines go to an active customer of the same region and persona who
+            # holds the line's brand or product as a favourite; they shop today.
+            shop_w = np.zeros(len(profiles))
+            shop_w[act] = weight
+            by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
+            # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
+            # owns the product leaves the line to the day's visitors.
+            again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
+            if len(again):
+                owned_keys = by_taste[again] * n_products + prod_l[again]
+                by_taste[again[np.fromiter((k in owned for k in owned_keys.tolist()), bool, len(again))]] = -1
+            stay = by_taste < 0
+            holders = np.unique(by_taste[~stay])
+            # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
+            # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
+            # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
+            visit_w = (gift_visits_w if gift_days[t] else visits_w)[act]
+            visits_g = np.bincount(group_of[act], weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
+            wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
+            target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
+            n_holders_g = np.bincount(group_of[holders], minlength=n_groups)
+            wanted = np.floor(target_g + rng.random(n_groups)).astype(np.int64) - n_holders_g
+            needs_one = (np.bincount(line_group[stay], minlength=n_groups) > 0) & (n_holders_g == 0)
+            n_visits_g = np.minimum(n_active_g, np.maximum(wanted, needs_one.astype(np.int64)))
+            drawn = _top_visitors(rng, act, visit_w, n_active_g, n_visits_g)
+            visitors = np.union1d(drawn, holders)
+            # The lines that stay: within their region and persona, a visitor in proportion to their basket
+            # propensity; a routed line goes to its holder.
+            group_v = group_of[visitors]
+            visitors = visitors[np.argsort(group_v, kind="stable")]
+            n_group = np.bincount(group_v, minlength=n_groups)
+            visit_of_line = np.empty(len(prod_l), dtype=np.int64)
+            visit_of_line[stay] = _draw_in_groups(rng, basket_w[visitors], n_group, line_group[stay])
+            position = np.empty(len(profiles), dtype=np.int64)
+            position[visitors] = np.arange(len(visitors))
+            visit_of_line[~stay] = position[by_taste[~stay]]
             book.add(t, visit_of_line, visitors, product=prod_l, sku=sku_l, warehouse=wh_l, quantity=qty_l)
             buyers = visitors[visit_of_line]
+            once = ~repeatable[prod_l]
+            owned.update((buyers[once] * n_products + prod_l[once]).tolist())
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
             # on average, bought by treated members of the same campaign in the same region (new orders).
@@ -292,8 +332,8 @@ class _OrderBook:
 def _top_visitors(
     rng: np.random.Generator, act: np.ndarray, weight: np.ndarray, n_active_r: np.ndarray, n_visits_r: np.ndarray
 ) -> np.ndarray:
-    """``n_visits_r[r]`` customers of each region drawn without replacement in proportion to their weight
-    (Gumbel top-k); ``act`` is grouped by region with ``n_active_r`` customers each."""
+    """``n_visits_r[r]`` customers of each group drawn without replacement in proportion to their weight
+    (Gumbel top-k); ``act`` is grouped with ``n_active_r`` customers in each group."""
     # Exponential race (Efraimidis-Spirakis): the k smallest Exp(1) / weight are a weighted draw without
     # replacement, the same law as Gumbel top-k without a logarithm per customer.
     keys = rng.standard_exponential(len(act)) / weight
@@ -301,7 +341,8 @@ def _top_visitors(
     for r0, n_r, k in zip(np.cumsum(n_active_r) - n_active_r, n_active_r, n_visits_r, strict=True):
         if k:
             chosen.append(r0 + np.argpartition(keys[r0 : r0 + n_r], k - 1)[:k])
-    return act[np.concatenate(chosen)]
+    # Every group's lines may have gone to favourite holders: then nobody else visits.
+    return act[np.concatenate(chosen)] if chosen else act[:0]
 
 
 def _draw_in_groups(rng: np.random.Generator, weights: np.ndarray, sizes: np.ndarray, group: np.ndarray) -> np.ndarray:
