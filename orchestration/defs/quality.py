@@ -54,8 +54,12 @@ def build_raw_check(contract: EntityContract) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
         # The run's own writable connection: DuckDB refuses a read-only one beside it in the same process.
+        # Freshness as of the run's last day: a backfill up to day D cannot know the days after it.
+        window = run_window(context.run.tags)
         with futuremart.warehouse() as con:
-            result = validate_table(con, name, run_id=context.run.run_id, settings=futuremart.settings)
+            result = validate_table(
+                con, name, run_id=context.run.run_id, settings=futuremart.settings, as_of=window[1] if window else None
+            )
         return check_result(result, futuremart, dg.AssetCheckSeverity.ERROR)
 
     return _check
@@ -80,9 +84,12 @@ def build_mart_check(name: str, dataset: str, partition_column: str | None) -> d
     def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
         # A partitioned run rebuilt only its days of an incremental fact; the other days were validated by
         # the runs that built them. A run without partitions validates everything.
-        window = run_window(context.run.tags) if partition_column else None
+        run_days = run_window(context.run.tags)
+        window = run_days if partition_column else None
         with futuremart.warehouse() as con:
-            result = validate_table(con, name, window=window, settings=futuremart.settings)
+            result = validate_table(
+                con, name, window=window, settings=futuremart.settings, as_of=run_days[1] if run_days else None
+            )
         return check_result(result, futuremart, dg.AssetCheckSeverity.WARN)
 
     return _check
