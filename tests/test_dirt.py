@@ -23,7 +23,8 @@ from ingestion.landing import land_world
 from ingestion.raw_loader import AUDIT_TABLE, SchemaContractError, load_entity, rejected_marker
 from ingestion.world import generate_world
 from orchestration.definitions import build_definitions
-from orchestration.partitions import full_range_tags
+from orchestration.defs.dbt import window_env
+from orchestration.partitions import full_range_tags, range_tags
 from orchestration.resources import FutureMartResource
 
 REASON_OF_KIND = {
@@ -260,11 +261,12 @@ def test_every_dbt_test_and_blocking_check_passes_on_dirty_data_with_each_orphan
     assert short[0] > 0 and short[0] == short[1]
 
 
-def _dbt_test_failures(settings: Settings, warehouse: Path, select: str, target: Path, **dbt_vars: str) -> int:
-    """Rows the selected dbt tests return on ``warehouse`` (dbt's failure count)."""
+def _dbt_test_failures(settings: Settings, warehouse: Path, select: str, target: Path, window: dict[str, str]) -> int:
+    """Rows the selected dbt tests return on ``warehouse`` (dbt's failure count), for a run whose window
+    reaches dbt as Dagster passes it (``window_env``: environment variables, not vars)."""
     args = [str(Path(sys.executable).with_name("dbt")), "test", "--select", select, "--profiles-dir", "."]
-    args += ["--target-path", str(target), *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
-    env = {**os.environ, **settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(warehouse)}
+    args += ["--target-path", str(target)]
+    env = {**os.environ, **settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(warehouse), **window}
     proc = subprocess.run(args, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert results, proc.stdout[-2000:]
@@ -299,14 +301,13 @@ def test_an_unexplained_orphan_fails_and_a_parent_still_to_arrive_waits(dirty_ho
     # A run stopping the day before the order lands: only the payment of the order that exists nowhere fails
     # (it is older than the late-arrival window). The full build over every day judged the late order's
     # payment with its parent present (dirty_run).
-    day_before = (landed - dt.timedelta(days=1)).isoformat()
+    day_before = landed - dt.timedelta(days=1)
     failures = _dbt_test_failures(
         settings,
         copy,
         "fct_payments,test_name:relationships_or_quarantined",
         tmp_path / "target",
-        min_date=day_before,
-        max_date=day_before,
+        window_env(range_tags(day_before, day_before)),
     )
     assert failures == 1
 

@@ -36,11 +36,13 @@
     (a parent order landing on D+1..D+3 after its payment landed on D). A run that stops at max_date therefore
     cannot hold every parent of its newest rows yet: rows dated within late_arrival_days of max_date are not
     judged by it. They are judged by the runs that follow (these tests read the whole model), which is where
-    a parent that never arrives fails; without max_date (a plain `dbt build`) every row is judged. -#}
+    a parent that never arrives fails; without max_date (a plain `dbt build`) every row is judged. max_date is
+    the run window's (run_window_bound: the var, or the environment Dagster sets for each invocation). -#}
 {% macro awaiting_late_arrival(date_column) -%}
-    {%- if date_column and var('max_date', none) is not none -%}
+    {%- set max_date = run_window_bound('max_date') -%}
+    {%- if date_column and max_date is not none -%}
         coalesce({{ date_column }} > {{ dbt.dateadd('day', -1 * var('late_arrival_days'),
-            "cast('" ~ var('max_date') ~ "' as date)") }}, false)
+            "cast('" ~ max_date ~ "' as date)") }}, false)
     {%- else -%}
         1 = 0
     {%- endif -%}
