@@ -63,6 +63,17 @@ def _move_day(landing, day: str, to) -> list[str]:
     return moved
 
 
+def _move_last_row(source_day, target_day) -> str:
+    """Move the last row of the day's CSV extract to the end of the same extract of another day."""
+    (source,) = source_day.glob("*.csv")
+    lines = source.read_text().splitlines(keepends=True)
+    source.write_text("".join(lines[:-1]))
+    target = target_day / source.name
+    row = lines[-1].strip()
+    target.write_text(target.read_text().rstrip("\n") + "\n" + row + "\n")
+    return row
+
+
 def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(built, tmp_path, monkeypatch):
     settings = built.settings
     last_day = settings.end_date.isoformat()
@@ -70,6 +81,12 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
     shutil.copytree(settings.landing_dir, home / "landing")
     held_back = _move_day(home / "landing", last_day, tmp_path / "later")
     assert held_back, "the last day has landed files"
+    # A line of an order two days old arrives late, in the last day's extract: the new day's run must put
+    # it under its order's day (the full build read it from its own day's file).
+    late_line = _move_last_row(
+        home / "landing" / "shop" / "order_lines" / f"dt={settings.end_date - dt.timedelta(days=2)}",
+        tmp_path / "later" / "shop" / "order_lines" / f"dt={last_day}",
+    )
 
     # Build every day but the last in one run (the models trained too, as a first build does), as the UI's
     # single-run backfill does; the extracts are already landed.
@@ -124,6 +141,11 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
     with built.connect() as con:
         full_build = mart_checksums(con)
     with resource.warehouse(read_only=True) as con:
+        order_id, line_number = late_line.split(",")[:2]
+        assert con.execute(
+            "select count(*) from marts.fct_order_lines where order_id = ? and line_number = ?",
+            [order_id.strip('"'), int(line_number.strip('"'))],
+        ).fetchone() == (1,)
         assert mart_checksums(con) == full_build
         loaded_today = con.execute(
             "select count(*) from governance.load_audit where run_id = ? and status = 'loaded'", [new_day.run_id]

@@ -17,12 +17,13 @@
 {%- endmacro %}
 
 {#- The days an incremental run rebuilds. A full build takes everything. An incremental build takes the
-    run window (run_window_bound: Dagster's daily partitions and backfills), or, without one, the last
-    `lookback_days` days already built and anything newer, so rows that arrive late for a recent day are
-    picked up by the next run. -#}
+    run window (run_window_bound: Dagster's daily partitions and backfills) widened back by
+    `late_arrival_days`, or, without a window, the last `lookback_days` days already built and anything
+    newer. Either way a row that lands late (an order line of day D-2 in the extract of day D) is picked up:
+    day D's partitions hold rows of D-3..D, so the nightly run for D rebuilds those four days. -#}
 {% macro incremental_window(date_column, lookback_days=3) -%}
     {%- if is_incremental() -%}
-        {%- set min_date, max_date = run_window_bound('min_date'), run_window_bound('max_date') -%}
+        {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
         {%- if min_date is not none or max_date is not none -%}
             {{ date_column }} >= cast('{{ min_date or "1900-01-01" }}' as date)
             and {{ date_column }} <= cast('{{ max_date or "2999-12-31" }}' as date)
@@ -58,4 +59,17 @@
         {%- set given = env_var('FUTUREMART_RUN_' ~ (name | upper), '') or none -%}
     {%- endif -%}
     {{ return(given) }}
+{%- endmacro %}
+
+{#- The first day a windowed run rebuilds: the window's first day less `late_arrival_days` (rows of those
+    days may sit in the window's extracts), or none without a window start. -#}
+{% macro rebuild_window_start() -%}
+    {%- set min_date = run_window_bound('min_date') -%}
+    {%- if min_date is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- A var given by hand may arrive as a date (YAML), the environment's as text. -#}
+    {%- set first = modules.datetime.date.fromisoformat((min_date | string)[:10])
+        - modules.datetime.timedelta(days=var('late_arrival_days')) -%}
+    {{ return(first.isoformat()) }}
 {%- endmacro %}

@@ -18,7 +18,8 @@
     {%- set window_column = run_window_column_of_tested_model() -%}
     {#- Only a test of a windowed model reads the window, and only while executing (see run_window_bound). -#}
     {%- if window_column -%}
-        {%- set min_date, max_date = run_window_bound('min_date'), run_window_bound('max_date') -%}
+        {#- The days the run rebuilt (incremental_window), late rows' days included. -#}
+        {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
         {%- if min_date is not none or max_date is not none -%}
             {%- do conditions.append(
                 window_column ~ " >= cast('" ~ (min_date or '1900-01-01') ~ "' as date) and "
