@@ -181,9 +181,17 @@ def scan_for_clear_pii(path: Path, vault: Vault | None = None, *, key: str | Non
         examples: dict[str, str] = {}
         for schema, table, column in columns:
             relation, col = f'scanned."{schema}"."{table}"', f'"{column}"'
-            checks = [f"count(*) filter (where regexp_matches({col}, {_literal(p)}))" for p in LEAK_PATTERNS.values()]
-            checks.append(f"count(*) filter (where {col} in (select clear_value from vault_values))")
-            row = con.execute(f"select count({col}), {', '.join(checks)} from {relation}").fetchone()
+            # Each distinct value is matched once and weighted by its count: most text columns repeat their
+            # values (statuses, categories, tokens of repeat customers), and the patterns cost more than
+            # the grouping (analyst copy at SF1: 4.2 s per row, 2.5 s per distinct value, without the vault).
+            checks = [
+                f"coalesce(sum(n) filter (where regexp_matches(v, {_literal(p)})), 0)" for p in LEAK_PATTERNS.values()
+            ]
+            checks.append("coalesce(sum(n) filter (where v in (select clear_value from vault_values)), 0)")
+            row = con.execute(
+                f"select coalesce(sum(n), 0), {', '.join(checks)} "
+                f"from (select {col} as v, count(*) as n from {relation} where {col} is not null group by 1)"
+            ).fetchone()
             scanned += row[0]
             found = {kind: n for kind, n in zip([*LEAK_PATTERNS, "vault"], row[1:], strict=True) if n}
             if found:
