@@ -12,7 +12,7 @@ import pytest
 from futuremart.vault import connect_with_vault
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
-from tests.conftest import TEST_SEED, mart_checksums, materialize, tree_digest
+from tests.conftest import TEST_SEED, mart_checksums, materialize
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}")
 PHONE = re.compile(r"\+?1?-?\d{3}-\d{3}-\d{4}")
@@ -90,18 +90,18 @@ def test_marts_hold_no_personal_data_in_clear(built):
         assert not names & {"email", "first_name", "last_name", "phone", "street_address", "birth_date"}
 
 
-def test_same_seed_gives_identical_marts_and_rerunning_changes_nothing(built, tmp_path):
+def test_rerunning_the_job_changes_nothing(built, tmp_path):
+    """The whole job again on a copy of the built home: every landed file is skipped, every mart is identical.
+
+    Determinism elsewhere: the same seed and scale land byte-identical extracts (test_generation), and an
+    independent build from those extracts, every day but the last in one run and then the new day, gives
+    these very marts (test_partitions)."""
     with built.connect() as con:
         expected = mart_checksums(con)
     assert all(count > 0 for count, _ in expected.values())
 
-    twin = materialize(tmp_path / "twin")
-    assert twin.result.success
-    assert tree_digest(twin.settings.landing_dir) == tree_digest(built.settings.landing_dir)
-    with twin.connect() as con:
-        assert mart_checksums(con) == expected
-
-    rerun = materialize(tmp_path / "twin")
+    shutil.copytree(built.settings.home, tmp_path / "again", symlinks=True)
+    rerun = materialize(tmp_path / "again")
     assert rerun.result.success
     with rerun.connect() as con:
         assert mart_checksums(con) == expected
