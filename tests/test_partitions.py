@@ -88,8 +88,8 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
         tmp_path / "later" / "shop" / "order_lines" / f"dt={last_day}",
     )
 
-    # Build every day but the last in one run (the models trained too, as a first build does), as the UI's
-    # single-run backfill does; the extracts are already landed.
+    # Build every day but the last in one run (the models trained too, as a first build does: the nightly job
+    # reads their outputs), as the UI's single-run backfill does; the extracts are already landed.
     resource = FutureMartResource(home=str(home), seed=TEST_SEED, scale_factor=TEST_SCALE)
     definitions = build_definitions(resource)
     job = definitions.resolve_job_def("daily_refresh")

@@ -15,13 +15,22 @@
     (without it ~20 SF1 sessions of a customer ordering twice within 30 minutes hold two orders) and the
     funnel counts one converted session per order.
     Session key: <visitor_id>-<session number>; the session number is a running count over the visitor's whole
-    history, so this model reads all events (it is filtered by day downstream, in fct_web_events).
-    A table, not a view like the rest of the layer: its window functions over every visitor's history ran
-    again for each of its tests and for fct_web_events (a filter by day cannot pass below them), which made
-    it the most expensive relation of a nightly run.
+    history.
+    Incremental by event day, like the facts (macros/incremental.sql): a run rebuilds its window's days and
+    carries each visitor's state in from the last event already built before them (time, type and session
+    number), so a session crossing midnight into the window continues and the numbers go on where they
+    stopped. Recomputing every visitor's history made it the most expensive relation of a nightly run (4.7 s
+    of 26 s of dbt at SF1). On Spark it is a table rebuilt whole: there an insert overwrite may not read the
+    table it overwrites.
 -#}
 
-{{ config(materialized='table') }}
+{{ config(
+    materialized='table' if target.type == 'spark' else 'incremental',
+    incremental_strategy=incremental_strategy(),
+    unique_key='event_date',
+    partition_by=['event_date'],
+    on_schema_change='fail'
+) }}
 
 with
 
@@ -42,15 +51,58 @@ events as (
         order_id,
         search_query is not null as has_search_query
     from {{ ref('stg_shop__clickstream') }}
+    where {{ incremental_window('event_date') }}
 ),
 
-with_previous as (
-    select
-        *,
-        lag(event_at) over (partition by visitor_id order by event_at, event_id) as previous_event_at,
-        lag(event_type) over (partition by visitor_id order by event_at, event_id) as previous_event_type
-    from events
-),
+{% if is_incremental() %}
+-- Each visitor's last event before the rebuilt days.
+    carried as (
+        select
+            visitor_id,
+            event_at as carried_event_at,
+            event_type as carried_event_type,
+            session_number as carried_session_number
+        from (
+            select
+                visitor_id,
+                event_at,
+                event_type,
+                session_number,
+                row_number() over (partition by visitor_id order by event_at desc, event_id desc) as recency
+            from {{ this }}
+            where
+                event_date < (select min(events.event_date) from events)
+                and visitor_id in (select events.visitor_id from events)
+        ) as built
+        where recency = 1
+    ),
+
+    with_previous as (
+        select
+            events.*,
+            coalesce(
+                lag(events.event_at) over (partition by events.visitor_id order by events.event_at, events.event_id),
+                carried.carried_event_at
+            ) as previous_event_at,
+            coalesce(
+                lag(events.event_type) over (partition by events.visitor_id order by events.event_at, events.event_id),
+                carried.carried_event_type
+            ) as previous_event_type,
+            coalesce(carried.carried_session_number, 0) as session_offset
+        from events
+        left join carried
+            on events.visitor_id = carried.visitor_id
+    ),
+{% else %}
+    with_previous as (
+        select
+            *,
+            lag(event_at) over (partition by visitor_id order by event_at, event_id) as previous_event_at,
+            lag(event_type) over (partition by visitor_id order by event_at, event_id) as previous_event_type,
+            0 as session_offset
+        from events
+    ),
+{% endif %}
 
 gaps as (
     select
@@ -74,7 +126,7 @@ flagged as (
 numbered as (
     select
         *,
-        sum(is_new_session) over (
+        session_offset + sum(is_new_session) over (
             partition by visitor_id
             order by event_at, event_id
             rows between unbounded preceding and current row
