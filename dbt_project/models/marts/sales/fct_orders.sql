@@ -56,12 +56,14 @@ final as (
         cast(lifecycle.returned_units as bigint) as returned_units,
         cast(lifecycle.refund_amount as decimal(14, 2)) as refund_amount
     from orders
-    -- The customer's profile as it was when the order was placed (type 2 point-in-time join).
+    -- The customer's profile as it was when the order was placed (type 2 point-in-time join). The open end
+    -- of the current version is a far-future bound rather than `valid_to is null or ...`: with the OR the
+    -- join is planned as a nested loop over orders x versions (190 s of a 227 s dbt step at SF10).
     left join customer_versions
         on
             orders.customer_id = customer_versions.customer_id
             and orders.ordered_at >= customer_versions.valid_from
-            and (customer_versions.valid_to is null or orders.ordered_at < customer_versions.valid_to)
+            and orders.ordered_at < coalesce(customer_versions.valid_to, cast('9999-12-31' as timestamp))
     left join line_totals
         on orders.order_id = line_totals.order_id
     left join lifecycle
