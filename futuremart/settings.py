@@ -162,6 +162,10 @@ class Settings:
     ``FUTUREMART_LOAD_CHUNK_ROWS`` ``500000``          rows the raw loader holds before it writes a chunk of
                                                       whole files (one transaction each): bounds the load's
                                                       memory at any scale
+    ``FUTUREMART_GX_BATCH_ROWS`` ``250000``            rows Great Expectations validates at a time (a raw
+                                                      suite cuts at whole landed days, so per-file keys
+                                                      stay checked): bounds the checks' memory at any
+                                                      scale; the verdict does not depend on it
     ``FUTUREMART_ENGINE``        ``duckdb``           engine dbt builds the warehouse on: ``duckdb`` (the
                                                       warehouse file) or ``spark`` (``futuremart run
                                                       --engine spark``: the raw layer exported to Parquet,
@@ -202,6 +206,7 @@ class Settings:
     security_alert_min_events: int = 10
     duckdb_memory_limit: str = "8GiB"
     load_chunk_rows: int = 500_000
+    gx_batch_rows: int = 250_000
     engine: str = "duckdb"
     spark_master: str = "local[2]"
     spark_driver_memory: str = "4g"
@@ -260,6 +265,8 @@ class Settings:
             )
         if self.load_chunk_rows < 1:
             raise SettingsError(f"FUTUREMART_LOAD_CHUNK_ROWS must be at least 1, got {self.load_chunk_rows}.")
+        if self.gx_batch_rows < 1:
+            raise SettingsError(f"FUTUREMART_GX_BATCH_ROWS must be at least 1, got {self.gx_batch_rows}.")
         if self.engine not in ENGINES:
             raise SettingsError(f"FUTUREMART_ENGINE must be one of {', '.join(ENGINES)}, got {self.engine!r}.")
         if not re.fullmatch(r"\d+[kmgt]", self.spark_driver_memory.lower()):
@@ -474,6 +481,8 @@ class Settings:
             values["duckdb_memory_limit"] = memory.strip()
         if chunk := env.get("FUTUREMART_LOAD_CHUNK_ROWS"):
             values["load_chunk_rows"] = _parse(int, "FUTUREMART_LOAD_CHUNK_ROWS", chunk, "an integer such as 500000")
+        if gx_rows := env.get("FUTUREMART_GX_BATCH_ROWS"):
+            values["gx_batch_rows"] = _parse(int, "FUTUREMART_GX_BATCH_ROWS", gx_rows, "an integer such as 250000")
         if engine := env.get("FUTUREMART_ENGINE"):
             values["engine"] = engine.strip().lower()
         if master := env.get("FUTUREMART_SPARK_MASTER"):

@@ -259,3 +259,55 @@ def test_a_windowed_mart_suite_validates_its_days_and_counts_the_whole_table(bui
         shrunk = validate_table(con, suite, window=day, settings=built.settings)
     assert not shrunk.success
     assert {f["kwargs"].get("column") for f in shrunk.failures} >= {"table_row_count"}, shrunk.summary()
+
+
+def _verdicts(result):
+    return sorted(
+        (o["expectation"], str(o["kwargs"]), o["success"], o["unexpected_count"]) for o in result.expectations
+    )
+
+
+def test_batched_validation_judges_the_table_as_one_frame_does(built, tmp_path):
+    """Suites are validated in batches of ``gx_batch_rows`` rows to bound memory: the verdict, the unexpected
+    counts and the rows read are those of a single frame, a bad row is caught in whichever batch it falls,
+    and a duplicate key within a landed file is caught however the file's rows are stored."""
+    warehouse = tmp_path / "batched.duckdb"
+    shutil.copyfile(built.settings.warehouse_path, warehouse)
+    one_frame = built.settings.with_overrides(gx_batch_rows=10**9)
+    small = built.settings.with_overrides(gx_batch_rows=100)
+    with duckdb.connect(str(warehouse)) as con:
+        total = con.execute("select count(*) from raw.shop_orders").fetchone()[0]
+        assert total > 5 * 100
+        # Row-wise expectations in several batches, a uniqueness within each landed file, a uniqueness
+        # across the whole table (order_id) and a mean: every kind of expectation of the suites.
+        for suite in ("raw_shop_orders", "marts_fct_orders", "marts_fct_order_lines", "marts_agg_funnel_daily"):
+            whole, batched = (validate_table(con, suite, settings=s) for s in (one_frame, small))
+            assert whole.success and batched.success, batched.summary()
+            assert _verdicts(batched) == _verdicts(whole) and batched.rows == whole.rows
+        assert "batches of at most 100 rows" in validate_table(con, "raw_shop_orders", settings=small).note
+
+        # Bad values in the first and the last batch: one failure, both rows counted.
+        con.execute(
+            "update raw.shop_orders set channel = 'fax' "
+            "where rowid in ((select min(rowid) from raw.shop_orders), (select max(rowid) from raw.shop_orders))"
+        )
+        # A duplicate of a row of a mid-year file, appended after every other file: its day's rows are no
+        # longer stored together, so the batches are cut by the files' days, not by storage order.
+        con.execute(
+            "insert into raw.shop_orders select * from raw.shop_orders "
+            "where rowid = (select min(rowid) from raw.shop_orders where _source_file like '%dt=2024-06-%')"
+        )
+        # An order of January exported again in December's file: unique within each file, not in the table.
+        con.execute(
+            "insert into raw.shop_orders by name select * replace ((select max(_source_file) from raw.shop_orders) "
+            "as _source_file) from raw.shop_orders where rowid = (select min(rowid) from raw.shop_orders) + 1"
+        )
+        whole, batched = (validate_table(con, "raw_shop_orders", settings=s) for s in (one_frame, small))
+    assert not batched.success
+    assert _verdicts(batched) == _verdicts(whole)
+    failed = {f["expectation"]: f["unexpected_count"] for f in batched.failures}
+    assert failed == {
+        "expect_column_values_to_be_in_set": 2,
+        "expect_compound_columns_to_be_unique": 2,
+        "expect_column_values_to_be_unique": 4,
+    }, batched.summary()
