@@ -1,8 +1,8 @@
 """Daily partitions of the loads and the incremental facts, and the run tags that select a range of them.
 
 Every landed extract sits in a ``dt=YYYY-MM-DD`` folder; the high-volume feeds' raw assets are partitioned
-by that day, and the dbt facts built incrementally by day rebuild the run's days (``--vars min_date/max_date``).
-The partitions run from the
+by that day, and the dbt facts built incrementally by day rebuild the run's days
+(``FUTUREMART_RUN_MIN_DATE/MAX_DATE``). The partitions run from the
 start date to the end date plus the late-arrival window (``Settings.late_days``): they are fixed by the
 settings, not by the wall clock, so a run of a given world selects the same partitions on any day.
 

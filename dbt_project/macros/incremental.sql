@@ -17,14 +17,15 @@
 {%- endmacro %}
 
 {#- The days an incremental run rebuilds. A full build takes everything. An incremental build takes the
-    partition window passed as vars (min_date, max_date: Dagster's daily partitions and backfills), or,
-    without vars, the last `lookback_days` days already built and anything newer, so rows that arrive
-    late for a recent day are picked up by the next run. -#}
+    run window (run_window_bound: Dagster's daily partitions and backfills), or, without one, the last
+    `lookback_days` days already built and anything newer, so rows that arrive late for a recent day are
+    picked up by the next run. -#}
 {% macro incremental_window(date_column, lookback_days=3) -%}
     {%- if is_incremental() -%}
-        {%- if var('min_date', none) is not none or var('max_date', none) is not none -%}
-            {{ date_column }} >= cast('{{ var("min_date", "1900-01-01") or "1900-01-01" }}' as date)
-            and {{ date_column }} <= cast('{{ var("max_date", "2999-12-31") or "2999-12-31" }}' as date)
+        {%- set min_date, max_date = run_window_bound('min_date'), run_window_bound('max_date') -%}
+        {%- if min_date is not none or max_date is not none -%}
+            {{ date_column }} >= cast('{{ min_date or "1900-01-01" }}' as date)
+            and {{ date_column }} <= cast('{{ max_date or "2999-12-31" }}' as date)
         {%- else -%}
             {#- The start date is looked up before the model runs and written as a literal: a scalar
                 subquery on the target would stop engines pushing the filter down to the source scan. -#}
@@ -42,4 +43,19 @@
     {%- else -%}
         1 = 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- One end of the run window ('min_date' or 'max_date'), or none: the var when given on the command line
+    (`dbt build --vars '{min_date: ..., max_date: ...}'` by hand), else the environment variable
+    FUTUREMART_RUN_MIN_DATE / FUTUREMART_RUN_MAX_DATE, which Dagster sets for each invocation
+    (orchestration/defs/dbt.py). Not vars there: dbt re-parses the whole project whenever the vars differ
+    from its last parse, i.e. on every new day. An environment variable read only while executing (never
+    while parsing: callers check `execute` or is_incremental() first) is recorded against no file, so partial
+    parsing stays valid whatever the day. -#}
+{% macro run_window_bound(name) -%}
+    {%- set given = var(name, none) -%}
+    {%- if given is none and execute -%}
+        {%- set given = env_var('FUTUREMART_RUN_' ~ (name | upper), '') or none -%}
+    {%- endif -%}
+    {{ return(given) }}
 {%- endmacro %}

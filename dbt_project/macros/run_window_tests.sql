@@ -1,5 +1,5 @@
 {#- Tests of a model whose meta names a `run_window_column` check only the days a partitioned run rebuilt
-    (vars min_date / max_date, see incremental_window); a run without those vars tests every row.
+    (run_window_bound: vars min_date / max_date or the run's environment); a run without those vars tests every row.
 
     Only for models whose every test is row-local or keyed by that day (not_null, accepted values,
     relationships from the model, uniqueness of a key that includes the day): on those, the rows outside
@@ -15,11 +15,15 @@
         {%- do conditions.append('(' ~ where ~ ')') -%}
     {%- endif -%}
     {%- set window_column = run_window_column_of_tested_model() -%}
-    {%- if window_column and (var('min_date', none) is not none or var('max_date', none) is not none) -%}
-        {%- do conditions.append(
-            window_column ~ " >= cast('" ~ (var('min_date', none) or '1900-01-01') ~ "' as date) and "
-            ~ window_column ~ " <= cast('" ~ (var('max_date', none) or '2999-12-31') ~ "' as date)"
-        ) -%}
+    {#- Only a test of a windowed model reads the window, and only while executing (see run_window_bound). -#}
+    {%- if window_column -%}
+        {%- set min_date, max_date = run_window_bound('min_date'), run_window_bound('max_date') -%}
+        {%- if min_date is not none or max_date is not none -%}
+            {%- do conditions.append(
+                window_column ~ " >= cast('" ~ (min_date or '1900-01-01') ~ "' as date) and "
+                ~ window_column ~ " <= cast('" ~ (max_date or '2999-12-31') ~ "' as date)"
+            ) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}

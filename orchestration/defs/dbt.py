@@ -7,12 +7,11 @@ them, without a cycle between definitions:
   an incremental fact (unpartitioned, rebuilt as a whole: views and small tables);
 - ``futuremart_dbt_daily_facts``: the facts materialized incrementally by day (fct_order_lines,
   fct_web_events, fct_inventory_daily); a partitioned run (a day from the schedule or the sensor, a range
-  in a backfill or a full build) passes its first and last day to dbt as ``--vars '{min_date, max_date}'``
-  and dbt rebuilds exactly those days (see orchestration/partitions.py on why they are not partitioned);
+  in a backfill or a full build) passes its first and last day to dbt (environment variables, see
+  window_env) and dbt rebuilds exactly those days (see orchestration/partitions.py on why they are not partitioned);
 - ``futuremart_dbt_after_facts``: models downstream of those facts (unpartitioned).
 """
 
-import json
 import os
 import shutil
 import sys
@@ -61,6 +60,21 @@ INCREMENTAL = "config.materialized:incremental"
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
+RUN_WINDOW_ENV = ("FUTUREMART_RUN_MIN_DATE", "FUTUREMART_RUN_MAX_DATE")
+
+
+def window_env(tags: Mapping[str, str]) -> dict[str, str]:
+    """The run's days for dbt (macro ``run_window_bound``), empty strings for a run without partitions.
+
+    Environment variables, not ``--vars``: dbt re-parses the whole project when the vars differ from its
+    last parse (every new day: ~5 s CPU at SF1, longer on a busy machine), while an environment variable the
+    macros read only when executing leaves partial parsing valid. Always set, so a variable left in the
+    caller's environment cannot leak a window into a run without one.
+    """
+    window = run_window(tags)
+    return dict(zip(RUN_WINDOW_ENV, (d.isoformat() for d in window) if window else ("", ""), strict=True))
+
+
 def build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource, args: list[str]
 ) -> Iterator[Any]:
@@ -72,11 +86,7 @@ def build(
     the next runs on the same warehouse, skip a full parse (seconds each). Replaced atomically, since
     another run may be copying it.
     """
-    # Every invocation of a run gets the run's days, used only by the incremental facts: dbt also re-parses
-    # the whole project when the vars differ from the previous parse.
-    if window := run_window(context.run.tags):
-        args = [*args, "--vars", json.dumps({"min_date": window[0].isoformat(), "max_date": window[1].isoformat()})]
-    with scoped_environ(futuremart.settings.dbt_env()):
+    with scoped_environ({**futuremart.settings.dbt_env(), **window_env(context.run.tags)}):
         invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     parsed = invocation.target_path / PARTIAL_PARSE
@@ -108,7 +118,7 @@ def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     name="futuremart_dbt_daily_facts",
 )
 def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
-    """``dbt build`` of the incremental facts for the run's days (``--vars min_date/max_date``); a run
+    """``dbt build`` of the incremental facts for the run's days (see window_env); a run
     without partitions rebuilds the last days already built and anything newer (see incremental_window)."""
     if window := run_window(context.run.tags):
         context.log.info(f"rebuilding days {window[0]}..{window[1]}")
