@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,12 +143,18 @@ class LeakScan:
         return sum(sum(kinds.values()) for kinds in self.hits.values())
 
 
-def scan_for_clear_pii(path: Path, vault: Vault | None = None, *, key: str | None = None) -> LeakScan:
+def scan_for_clear_pii(
+    path: Path, vault: Vault | None = None, *, key: str | None = None, scope: Mapping[str, str | None] | None = None
+) -> LeakScan:
     """Scan every text column of every table of the DuckDB file ``path`` (opened read-only) for values that
     look like an email address, a phone number or an IP address, or that equal a clear value of ``vault``
     (the encrypted vault file, opened with its key; names only when they are handles). Returns counts per
     column; never raises on a hit (the caller decides), raises :class:`duckdb.Error` when a file cannot be
     read. ``key`` opens ``path`` itself when it is encrypted (the steward's copy of the vault).
+
+    ``scope`` (``schema.table`` -> a SQL row filter, or ``None`` for every row) limits the scan to those
+    tables and rows: a publisher that reused tables and rows of an already scanned copy scans only what it
+    wrote (see futuremart.publish). ``None`` scans everything.
     """
     from futuremart.vault import Vault, attach_vault  # the vault module builds on this one
 
@@ -176,11 +183,16 @@ def scan_for_clear_pii(path: Path, vault: Vault | None = None, *, key: str | Non
             "where database_name = 'scanned' and data_type = 'VARCHAR' order by 1, 2, 3"
         ).fetchall()
         tables = con.execute("select count(*) from duckdb_tables() where database_name = 'scanned'").fetchone()[0]
+        if scope is not None:
+            columns = [c for c in columns if f"{c[0]}.{c[1]}" in scope]
+            tables = len(scope)
         scanned = 0
         hits: dict[str, dict[str, int]] = {}
         examples: dict[str, str] = {}
         for schema, table, column in columns:
             relation, col = f'scanned."{schema}"."{table}"', f'"{column}"'
+            if scope is not None and (rows := scope[f"{schema}.{table}"]):
+                relation = f"(select * from {relation} where {rows}) as scoped"
             checks = [f"count(*) filter (where regexp_matches({col}, {_literal(p)}))" for p in LEAK_PATTERNS.values()]
             checks.append(f"count(*) filter (where {col} in (select clear_value from vault_values))")
             row = con.execute(f"select count({col}), {', '.join(checks)} from {relation}").fetchone()
