@@ -398,13 +398,21 @@ def publish_tables(
                 window=window,
             )
             expected = delta.expected
-        else:
+            if before_verify is not None:
+                before_verify(staged)
+            try:
+                verify_copy(staged, expected)
+            except PublishError:
+                # The previous copy is not what its recorded figures say (changed by hand?): start afresh.
+                delta = None
+                _unlink(staged)
+        if delta is None:
             expected = stage_copy(
                 warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas
             )
-        if before_verify is not None:
-            before_verify(staged)
-        verify_copy(staged, expected)
+            if before_verify is not None:
+                before_verify(staged)
+            verify_copy(staged, expected)
         if before_replace is not None:
             before_replace(staged, delta.written if delta else None)
         staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
@@ -475,6 +483,7 @@ def stage_copy(
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"')
             expected[f"{schema}.{table}"] = _figures(con, f'src."{schema}"."{table}"')
+            _record_figures(con, f'"{schema}"."{table}"', expected[f"{schema}.{table}"])
         con.execute("detach src")
         con.execute("checkpoint")
     if _wal(staged).exists():
@@ -530,11 +539,13 @@ def stage_from_previous(
         )
         for schema, table in sorted(present - set(chosen)):
             con.execute(f'drop table "{schema}"."{table}"')
+        recorded = _recorded_figures(con)
         for schema, table in chosen:
             name, source, target = f"{schema}.{table}", f'src."{schema}"."{table}"', f'"{schema}"."{table}"'
             expected[name] = want = _figures(con, source)
             if (schema, table) in present:
-                if _figures(con, target) == want:
+                # The figures the previous publish verified, or (a copy without them) counted again.
+                if (recorded[name] if name in recorded else _figures(con, target)) == want:
                     reused.append(name)
                     continue
                 if (rows := _window_filter(name, window)) and _columns(con, "src", schema, table) == _columns(
@@ -543,11 +554,13 @@ def stage_from_previous(
                     con.execute(f"delete from {target} where {rows}")
                     con.execute(f"insert into {target} select * from {source} where {rows}")
                     if _figures(con, target) == want:
+                        _record_figures(con, target, want)
                         written[name] = rows
                         continue
                 con.execute(f"drop table {target}")
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f"create table {target} as select * from {source}")
+            _record_figures(con, target, want)
             written[name] = None
         con.execute("detach src")
         con.execute("checkpoint")
@@ -555,6 +568,27 @@ def stage_from_previous(
         raise PublishError(f"{staged} left a write-ahead log after closing; the copy is not self-contained")
     _fsync(staged)
     return StagedDelta(expected, tuple(reused), written)
+
+
+FIGURES_COMMENT = "futuremart.publish rows={rows} checksum={checksum}"
+
+
+def _record_figures(con: duckdb.DuckDBPyConnection, relation: str, figures: TableFigures) -> None:
+    """Keep a table's source figures as its comment, so the next publish knows them without a scan; the
+    copy is verified against the source's figures before it is published, so the comment is what it holds."""
+    text = FIGURES_COMMENT.format(rows=figures.rows, checksum=figures.checksum)
+    con.execute(f"comment on table {relation} is {_literal(text)}")
+
+
+def _recorded_figures(con: duckdb.DuckDBPyConnection) -> dict[str, TableFigures]:
+    recorded = {}
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() where database_name = current_database()"
+    ).fetchall():
+        words = dict(w.split("=", 1) for w in (comment or "").split()[1:] if "=" in w)
+        if (comment or "").startswith("futuremart.publish ") and words.keys() == {"rows", "checksum"}:
+            recorded[f"{schema}.{table}"] = TableFigures(int(words["rows"]), words["checksum"])
+    return recorded
 
 
 def _window_filter(name: str, window: tuple[dt.date, dt.date] | None) -> str | None:

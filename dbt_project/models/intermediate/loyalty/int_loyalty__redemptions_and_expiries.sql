@@ -7,6 +7,11 @@
 --   expiry: expiry_inactive_days after the last delivered order, what is left expires (burns before the
 --           expiry date count, later quarter ends burn nothing).
 -- The last day of data (the latest order date) decides which quarter ends and expiry dates have passed.
+-- A table, not a view like most of the layer: as a view its whole computation over every order ran again
+-- for each of its tests and for each model reading it (the ledger), the costliest part of a nightly run's
+-- dbt step after fct_orders; built once per run it costs one evaluation.
+{{ config(materialized='table') }}
+
 with
 
 rules as (
