@@ -7,8 +7,9 @@
 -- Qualifying spend moves by + net merchandise spend on delivery and - refund on receipt.
 -- Orders that an erasure re-keyed to an anonymous reference leave the programme: the member is gone.
 -- A table, not a view like most of the layer: as a view its whole computation over every order ran again
--- for each of its tests and for each model reading it (int_loyalty__redemptions_and_expiries, the ledger), the costliest part of a nightly run's
--- dbt step after fct_orders; built once per run it costs one evaluation.
+-- for each of its tests and for each model reading it (int_loyalty__redemptions_and_expiries, the
+-- ledger), the costliest part of a nightly run's dbt step after fct_orders; built once per run it costs
+-- one evaluation.
 {{ config(materialized='table') }}
 
 with
