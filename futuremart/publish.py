@@ -30,7 +30,9 @@ are refused unless the caller says so explicitly (the steward's copy).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -153,6 +155,18 @@ ROLE_COPIES: dict[str, RoleCopy] = {
     ),
 }
 STAGED_INFIX = ".tmp-"
+# The day-partitioned facts a nightly run rebuilds day by day (incremental dbt models) and the daily
+# aggregates that grow by a day: a publish for a run window rewrites only the window's days of these in the
+# previous copy. Only a speed-up: if any other day differs, the table's checksum says so and it is copied
+# whole (see stage_from_previous).
+DAY_COLUMNS: dict[str, str] = {
+    "marts.fct_order_lines": "order_date",
+    "marts.fct_web_events": "event_date",
+    "marts.fct_inventory_daily": "snapshot_date",
+    "marts.fct_product_prices_daily": "price_date",
+    "marts.agg_product_views_daily": "event_date",
+    "marts.agg_sales_daily": "order_date",
+}
 
 
 class PublishError(RuntimeError):
@@ -183,6 +197,10 @@ class PublishResult:
     tables: dict[str, TableFigures]
     bytes: int
     seconds: float
+    # Tables kept as they were in the previous copy, and tables of which only the run's days were rewritten
+    # (empty when the copy was written from scratch); the rest were copied whole.
+    reused: tuple[str, ...] = ()
+    window_rewritten: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -246,6 +264,8 @@ def publish_role(
     run_id: str | None = None,
     actor: str = "publisher",
     vault: Vault | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+    reuse_previous: bool = True,
 ) -> RolePublishResult:
     """Publish ``role``'s copy (:data:`ROLE_COPIES`) to ``published_dir/<role>.duckdb``.
 
@@ -259,8 +279,9 @@ def publish_role(
     started = utcnow()
     subject = f"published/{spec.file_name}"
 
-    def scan(staged: Path) -> None:
-        result = scan_for_clear_pii(staged, vault=vault)
+    def scan(staged: Path, written: Mapping[str, str | None] | None) -> None:
+        # What was kept from the previous copy passed this scan when that copy was published.
+        result = scan_for_clear_pii(staged, vault=vault, scope=written)
         scans.append(result)
         if not result.clean:
             raise LeakFound(
@@ -280,6 +301,8 @@ def publish_role(
             allow_personal_data=spec.personal_data,
             before_verify=before_verify,
             before_replace=None if spec.personal_data else scan,
+            window=window,
+            reuse_previous=reuse_previous,
         )
     except PublishError as err:
         # The message names tables and masked examples only, never a value.
@@ -300,7 +323,13 @@ def publish_role(
             raise PublishError(f"{spec.file_name} comes with the vault: pass the vault (futuremart.vault.Vault)")
         vault_copy = publish_vault_copy(vault, Path(published_dir) / spec.vault_file_name, tag=tag)
     result = RolePublishResult(role, published, scans[0] if scans else None, vault_copy)
-    details: dict[str, object] = {"tables": len(published.tables), "rows": published.rows, "bytes": published.bytes}
+    details: dict[str, object] = {
+        "tables": len(published.tables),
+        "rows": published.rows,
+        "bytes": published.bytes,
+        "tables_reused": len(published.reused),
+        "tables_window_rewritten": len(published.window_rewritten),
+    }
     if vault_copy is not None:
         details["vault_copy_rows"] = vault_copy.rows
     if result.scan is not None:
@@ -328,18 +357,28 @@ def publish_tables(
     tag: str,
     allow_personal_data: bool = False,
     before_verify: Callable[[Path], None] | None = None,
-    before_replace: Callable[[Path], None] | None = None,
+    before_replace: Callable[[Path, Mapping[str, str | None] | None], None] | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+    reuse_previous: bool = True,
 ) -> PublishResult:
     """Publish every table of ``schemas`` plus ``tables`` (``schema.table``) of the warehouse to ``target_path``.
 
     ``tag`` names the staged file (``<target>.tmp-<tag>``, e.g. the run id). ``before_verify`` is called with
     the staged, closed file just before verification (a hook for fault-injection tests and for operators who
-    want to keep a copy); ``before_replace`` with the verified file just before the rename (the leak scan:
-    raising :class:`PublishError` there keeps the previous copy). ``optional_schemas`` are copied when the
-    warehouse has them. One publisher per target at a time (the orchestrator's ``duckdb_writer`` pool):
-    staged files of earlier publishers that crashed are removed first. The warehouse is attached read-only, so
-    no other process may hold it read-write meanwhile. Raises :class:`PublishError` on any failure, after
-    removing the staged file; the previous copy at ``target_path`` is then untouched.
+    want to keep a copy); ``before_replace`` with the verified file and what was written into it (the
+    ``scope`` of :func:`futuremart.privacy.scan_for_clear_pii`, ``None`` for everything) just before the
+    rename (the leak scan: raising :class:`PublishError` there keeps the previous copy).
+
+    With ``reuse_previous`` and a previous copy at ``target_path``, the new file starts as a byte copy of it
+    (see :func:`stage_from_previous`): tables whose rows and checksum equal the warehouse's are kept, and with
+    a run ``window`` the day-partitioned tables (:data:`DAY_COLUMNS`) get only the window's days rewritten;
+    everything else is copied whole. Either way the new file is verified whole before the rename.
+
+    ``optional_schemas`` are copied when the warehouse has them. One publisher per target at a time (the
+    orchestrator's ``duckdb_writer`` pool): staged files of earlier publishers that crashed are removed
+    first. The warehouse is attached read-only, so no other process may hold it read-write meanwhile. Raises
+    :class:`PublishError` on any failure, after removing the staged file; the previous copy at
+    ``target_path`` is then untouched.
     """
     started = time.perf_counter()
     warehouse_path, target_path = Path(warehouse_path), Path(target_path)
@@ -347,15 +386,45 @@ def publish_tables(
     if not warehouse_path.exists():
         raise PublishError(f"no warehouse at {warehouse_path}: build it first (futuremart run).")
     with staged_file(target_path, tag) as staged:
-        expected = stage_copy(warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas)
-        if before_verify is not None:
-            before_verify(staged)
-        verify_copy(staged, expected)
+        delta: StagedDelta | None = None
+        if reuse_previous and target_path.exists():
+            delta = stage_from_previous(
+                warehouse_path,
+                target_path,
+                staged,
+                schemas=schemas,
+                tables=tables,
+                optional_schemas=optional_schemas,
+                window=window,
+            )
+            expected = delta.expected
+            if before_verify is not None:
+                before_verify(staged)
+            try:
+                verify_copy(staged, expected)
+            except PublishError:
+                # The previous copy is not what its recorded figures say (changed by hand?): start afresh.
+                delta = None
+                _unlink(staged)
+        if delta is None:
+            expected = stage_copy(
+                warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas
+            )
+            if before_verify is not None:
+                before_verify(staged)
+            verify_copy(staged, expected)
         if before_replace is not None:
-            before_replace(staged)
+            before_replace(staged, delta.written if delta else None)
         staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
         replace_atomically(staged, target_path)
-    return PublishResult(target_path, expected, target_path.stat().st_size, time.perf_counter() - started)
+    return PublishResult(
+        target_path,
+        expected,
+        target_path.stat().st_size,
+        time.perf_counter() - started,
+        reused=delta.reused if delta else (),
+        window_rewritten=tuple(n for n, rows in delta.written.items() if rows) if delta else (),
+    )
 
 
 def resolve_tables(
@@ -414,12 +483,131 @@ def stage_copy(
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"')
             expected[f"{schema}.{table}"] = _figures(con, f'src."{schema}"."{table}"')
+            _record_figures(con, f'"{schema}"."{table}"', expected[f"{schema}.{table}"])
         con.execute("detach src")
         con.execute("checkpoint")
     if _wal(staged).exists():
         raise PublishError(f"{staged} left a write-ahead log after closing; the copy is not self-contained")
     _fsync(staged)
     return expected
+
+
+@dataclass(frozen=True)
+class StagedDelta:
+    """A staged file built from the previous copy: the source's figures per table, the tables kept as they
+    were, and the tables written (``schema.table`` -> the SQL filter of the rows written, ``None`` when whole)."""
+
+    expected: dict[str, TableFigures]
+    reused: tuple[str, ...]
+    written: dict[str, str | None]
+
+
+def stage_from_previous(
+    warehouse_path: Path,
+    previous: Path,
+    staged: Path,
+    *,
+    schemas: Sequence[str] = (),
+    tables: Sequence[str] = (),
+    optional_schemas: Sequence[str] = (),
+    window: tuple[dt.date, dt.date] | None = None,
+) -> StagedDelta:
+    """Write ``staged`` as a copy of the published file ``previous`` brought up to the warehouse.
+
+    A nightly run changes a few tables, and of the biggest only the new day: rewriting and re-scanning a
+    whole copy for that took most of the publish step. Per chosen table: equal rows and checksum (the
+    figures the verification uses) keep the previous copy's table; a table of :data:`DAY_COLUMNS` with the
+    same columns has the ``window``'s days deleted and inserted from the warehouse, and is kept so if its
+    figures then equal the warehouse's (no other day changed); anything else is dropped and copied whole.
+    Tables no longer chosen are dropped. Checkpointed, closed and fsynced like :func:`stage_copy`.
+    """
+    if staged.exists():
+        raise PublishError(f"{staged} already exists; refusing to overwrite it")
+    shutil.copyfile(previous, staged)  # a new inode: the published file's readers keep theirs
+    staged.chmod(0o644)
+    expected: dict[str, TableFigures] = {}
+    reused: list[str] = []
+    written: dict[str, str | None] = {}
+    with duckdb.connect(str(staged)) as con:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"attach {_literal(str(warehouse_path))} as src (read_only)")
+        chosen = resolve_tables(con, "src", schemas, tables, optional_schemas)
+        present = set(
+            con.execute(
+                "select schema_name, table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall()
+        )
+        for schema, table in sorted(present - set(chosen)):
+            con.execute(f'drop table "{schema}"."{table}"')
+        recorded = _recorded_figures(con)
+        for schema, table in chosen:
+            name, source, target = f"{schema}.{table}", f'src."{schema}"."{table}"', f'"{schema}"."{table}"'
+            expected[name] = want = _figures(con, source)
+            if (schema, table) in present:
+                # The figures the previous publish verified, or (a copy without them) counted again.
+                if (recorded[name] if name in recorded else _figures(con, target)) == want:
+                    reused.append(name)
+                    continue
+                if (rows := _window_filter(name, window)) and _columns(con, "src", schema, table) == _columns(
+                    con, current_database(con), schema, table
+                ):
+                    con.execute(f"delete from {target} where {rows}")
+                    con.execute(f"insert into {target} select * from {source} where {rows}")
+                    if _figures(con, target) == want:
+                        _record_figures(con, target, want)
+                        written[name] = rows
+                        continue
+                con.execute(f"drop table {target}")
+            con.execute(f'create schema if not exists "{schema}"')
+            con.execute(f"create table {target} as select * from {source}")
+            _record_figures(con, target, want)
+            written[name] = None
+        con.execute("detach src")
+        con.execute("checkpoint")
+    if _wal(staged).exists():
+        raise PublishError(f"{staged} left a write-ahead log after closing; the copy is not self-contained")
+    _fsync(staged)
+    return StagedDelta(expected, tuple(reused), written)
+
+
+FIGURES_COMMENT = "futuremart.publish rows={rows} checksum={checksum}"
+
+
+def _record_figures(con: duckdb.DuckDBPyConnection, relation: str, figures: TableFigures) -> None:
+    """Keep a table's source figures as its comment, so the next publish knows them without a scan; the
+    copy is verified against the source's figures before it is published, so the comment is what it holds."""
+    text = FIGURES_COMMENT.format(rows=figures.rows, checksum=figures.checksum)
+    con.execute(f"comment on table {relation} is {_literal(text)}")
+
+
+def _recorded_figures(con: duckdb.DuckDBPyConnection) -> dict[str, TableFigures]:
+    recorded = {}
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() where database_name = current_database()"
+    ).fetchall():
+        words = dict(w.split("=", 1) for w in (comment or "").split()[1:] if "=" in w)
+        if (comment or "").startswith("futuremart.publish ") and words.keys() == {"rows", "checksum"}:
+            recorded[f"{schema}.{table}"] = TableFigures(int(words["rows"]), words["checksum"])
+    return recorded
+
+
+def _window_filter(name: str, window: tuple[dt.date, dt.date] | None) -> str | None:
+    if window is None or name not in DAY_COLUMNS:
+        return None
+    column = DAY_COLUMNS[name]
+    return f"\"{column}\" between date '{window[0].isoformat()}' and date '{window[1].isoformat()}'"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
+        [catalog, schema, table],
+    ).fetchall()
+
+
+def current_database(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_database()").fetchone()[0]
 
 
 def verify_copy(staged: Path, expected: Mapping[str, TableFigures]) -> None:

@@ -24,13 +24,14 @@ import warnings
 from collections.abc import Mapping
 
 import dagster as dg
+import yaml
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
     PARTITION_NAME_TAG,
 )
 
-from futuremart.settings import Settings
+from futuremart.settings import DBT_PROJECT_DIR, Settings
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 # Single-run backfills are what makes a full build one run; Dagster still labels the parameter beta.
@@ -98,3 +99,19 @@ def check_calendar(settings: Settings) -> None:
             "FUTUREMART_START_DATE / FUTUREMART_END_DATE / FUTUREMART_LATE_DAYS in the environment of the code "
             "location instead of overriding them in a resource."
         )
+
+
+def late_arrival_days() -> int:
+    """dbt's ``late_arrival_days`` (dbt_project.yml), the one place it is set: how many days before a run's
+    window its extracts may still hold rows of."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return int(project["vars"]["late_arrival_days"])
+
+
+def rebuilt_window(tags: Mapping[str, str]) -> tuple[dt.date, dt.date] | None:
+    """The days a run's incremental facts were rebuilt: its window widened back by ``late_arrival_days``,
+    as dbt's ``rebuild_window_start`` macro does; None for a run without partitions."""
+    window = run_window(tags)
+    if window is None:
+        return None
+    return window[0] - dt.timedelta(days=late_arrival_days()), window[1]

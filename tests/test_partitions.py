@@ -6,6 +6,7 @@ import os
 import shutil
 
 import dagster as dg
+import duckdb
 
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
@@ -140,6 +141,9 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
     assert new_day.success
     with built.connect() as con:
         full_build = mart_checksums(con)
+    # The analysts' copy, published from the previous one with only the new day rewritten, is the same.
+    with duckdb.connect(str(resource.settings.published_dir / "analyst.duckdb"), read_only=True) as con:
+        assert mart_checksums(con) == full_build
     with resource.warehouse(read_only=True) as con:
         order_id, line_number = late_line.split(",")[:2]
         assert con.execute(

@@ -12,6 +12,7 @@ from orchestration.defs.dbt import dbt_asset_definitions
 from orchestration.defs.governance import data_quality_scores
 from orchestration.defs.ml import ml_assets
 from orchestration.defs.personalization import customer_recommendations
+from orchestration.partitions import rebuilt_window
 from orchestration.resources import FutureMartResource
 
 LEAK_CHECK = "no_clear_pii"
@@ -48,10 +49,11 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
                 LEAK_CHECK,
                 asset=key,
                 blocking=True,
-                description="Every text value of every table of the staged copy, scanned before it replaces the "
-                "previous one: no value may look like an email address, a phone number or an IP address, or "
-                "equal a clear value of the pii vault. On a hit the staged copy is deleted and the previous "
-                "copy stays.",
+                description="Every text value the publish wrote into the staged copy (the tables it copied, the "
+                "days it rewrote; what it kept of the previous copy passed this check then), scanned before it "
+                "replaces the previous one: no value may look like an email address, a phone number or an IP "
+                "address, or equal a clear value of the pii vault. On a hit the staged copy is deleted and the "
+                "previous copy stays.",
             )
         ]
     )
@@ -74,8 +76,10 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
         pool="duckdb_writer",
         check_specs=checks,
         description=f"Read-only copy for the {spec.role} role, published/{spec.file_name}: {_DESCRIPTIONS[spec.role]}. "
-        "Written as a new file, verified (row counts and checksums equal the warehouse)"
-        + ("" if spec.personal_data else ", scanned for clear personal data")
+        "Written as a new file (from the previous copy: unchanged tables kept, the run's days of the "
+        "day-partitioned facts rewritten, other tables copied), verified whole (row counts and checksums equal "
+        "the warehouse)"
+        + ("" if spec.personal_data else ", what it wrote scanned for clear personal data")
         + ", then renamed over the previous copy, so readers never see a partial copy and a failed publish keeps "
         "the previous one.",
     )
@@ -90,6 +94,8 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
                 run_id=context.run_id,
                 actor="dagster",
                 vault=Vault.from_settings(settings),
+                # A nightly run rewrites only the days it rebuilt of the day-partitioned tables in the previous copy.
+                window=rebuilt_window(context.run.tags),
             )
         except LeakFound as leak:
             # Report the failed check before failing the step: the previous copy was kept.
@@ -114,6 +120,8 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
                 "seconds": round(published.seconds, 2),
                 "path": dg.MetadataValue.path(str(published.path)),
                 "row_counts": dg.MetadataValue.json({name: t.rows for name, t in published.tables.items()}),
+                "tables_reused": dg.MetadataValue.json(list(published.reused)),
+                "tables_window_rewritten": dg.MetadataValue.json(list(published.window_rewritten)),
             }
         )
         if result.scan is not None:
