@@ -109,22 +109,18 @@ def compute_quality_scores(
             "select table_schema, table_name, table_type from information_schema.tables"
         ).fetchall()
     )
-    existing = set(kinds)
     raw_rows: dict[str, int] = {}
     scores = []
     for unique_id, node in sorted(manifest["nodes"].items()):
-        if node["resource_type"] not in ("model", "seed") or (node["schema"], node["alias"]) not in existing:
+        if node["resource_type"] not in ("model", "seed") or (node["schema"], node["alias"]) not in kinds:
             continue
         mine = results[results["model_unique_id"] == unique_id]
         run = len(mine)
         passed = int((mine["status"] == "pass").sum())
         failed = int(mine["status"].isin(["fail", "error"]).sum())
+        sources = [manifest["sources"][s] for s in upstream_sources(manifest, unique_id)]
         # Freshness is judged on the raw tables a contract governs (the audit source has no SLA).
-        raw_tables = sorted(
-            t
-            for t in (manifest["sources"][s]["identifier"] for s in upstream_sources(manifest, unique_id))
-            if t in freshness
-        )
+        raw_tables = sorted(t for t in (source["identifier"] for source in sources) if t in freshness)
         ages = [(as_of - checked[t]).total_seconds() / 3600 for t in raw_tables if t in checked]
         slas = [freshness[t] for t in raw_tables]
         fresh = len(ages) == len(raw_tables) and all(
@@ -132,9 +128,8 @@ def compute_quality_scores(
         )
         if kinds[(node["schema"], node["alias"])] == "VIEW":
             rows = None
-            sources = [manifest["sources"][s] for s in upstream_sources(manifest, unique_id)]
             has_rows = bool(sources) and all(
-                _table_rows(con, raw_rows, source["schema"], source["identifier"]) > 0 for source in sources
+                _table_rows(con, kinds, raw_rows, source["schema"], source["identifier"]) > 0 for source in sources
             )
         else:
             rows = con.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"').fetchone()[0]
@@ -161,13 +156,17 @@ def compute_quality_scores(
     return scores
 
 
-def _table_rows(con: duckdb.DuckDBPyConnection, counted: dict[str, int], schema: str, table: str) -> int:
-    """Rows of a source table (0 when it does not exist), counted once per scoring."""
+def _table_rows(
+    con: duckdb.DuckDBPyConnection,
+    kinds: Mapping[tuple[str, str], str],
+    counted: dict[str, int],
+    schema: str,
+    table: str,
+) -> int:
+    """Rows of a source table (0 when the warehouse has no such relation), counted once per scoring."""
     name = f"{schema}.{table}"
     if name not in counted:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-        ).fetchone()[0]
+        exists = (schema, table) in kinds
         counted[name] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] if exists else 0
     return counted[name]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from futuremart.quality_scores import compute_quality_scores
+from futuremart.quality_scores import WEIGHT_ROWS, compute_quality_scores
 from futuremart.settings import DBT_PROJECT_DIR
 from ingestion.contracts import load_contracts
 
@@ -115,6 +115,18 @@ def test_quality_scores_cover_every_table_and_drop_when_a_test_fails(built, tmp_
     assert rescored["dim_date"].tests_failed == 1
     assert rescored["dim_date"].score < by_table["dim_date"][5]
     assert rescored["fct_orders"].score == 100.0
+
+    # A view is not counted (null row count); it "has rows" when the raw tables it reads do: emptied, its
+    # score drops by the rows weight and nothing else moves.
+    view = rescored["stg_shop__orders"]
+    assert view.row_count is None and rescored["fct_orders"].row_count > 0
+    with duckdb.connect(str(copy)) as con:
+        con.execute("delete from raw.shop_orders")
+        emptied = {
+            s.table_name: s for s in compute_quality_scores(con, manifest, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        }
+    assert emptied["stg_shop__orders"].score == round(view.score - 100 * WEIGHT_ROWS, 1)
+    assert emptied["stg_crm__customers"].score == rescored["stg_crm__customers"].score
 
 
 def test_dbt_docs_generate_works_offline_and_its_catalog_covers_every_model(built, tmp_path):
