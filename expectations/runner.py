@@ -27,7 +27,10 @@ Used by the Dagster asset checks and by CI (``python -m expectations.runner``).
 from __future__ import annotations
 
 import copy
+import ctypes
+import ctypes.util
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -506,30 +509,53 @@ def _outcomes(result: Any) -> list[dict]:
     return outcomes
 
 
+# Rows validated between two collections of what their GX contexts left (a full collection takes ~0.2 s in a
+# process that has imported GX, Dagster and dbt; collecting every 250,000-row batch cost more than the frames).
+RELEASE_ROWS = 1_000_000
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the system between batches (glibc keeps it otherwise, and the process's
+    resident size is what a memory budget sees)."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = (
+    ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" and ctypes.util.find_library("c") else None
+)
+
+
 class _Validator:
-    """One ephemeral GX context validating frames of a suite; each expectation carries its index in the
-    suite (``meta._index``) so outcomes of batches and parts fall back into the suite's order."""
+    """Validates frames of one suite; each expectation carries its index in the suite (``meta._index``) so
+    outcomes of batches and parts fall back into the suite's order.
+
+    Each frame gets an ephemeral GX context of its own (about 5 ms): a context keeps every batch it
+    validated reachable, so one context per suite held the whole table by its last batch (SF10 clickstream:
+    5.6 GB in 64 batches of 250,000 rows, against 1.3 GB with a context per batch).
+    """
 
     def __init__(self, name: str) -> None:
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.name = name
-        self.context = _gx().get_context(mode="ephemeral")
-        self.context.variables.progress_bars = {"globally": False}
-        self.source = self.context.data_sources.add_pandas("warehouse")
         self.runs = 0
 
     def run(self, frame: pd.DataFrame, expectations: list[tuple[int, dict[str, Any]]]) -> list[dict]:
         if not expectations:
             return []
         self.runs += 1
+        context = _gx().get_context(mode="ephemeral")
+        context.variables.progress_bars = {"globally": False}
         tagged = [{**e, "meta": {**e.get("meta", {}), "_index": i}} for i, e in expectations]
         suite = _gx().ExpectationSuite(name=f"{self.name}__{self.runs}", expectations=tagged)
         batch = (
-            self.source.add_dataframe_asset(f"{self.name}__{self.runs}")
+            context.data_sources.add_pandas("warehouse")
+            .add_dataframe_asset(f"{self.name}__{self.runs}")
             .add_batch_definition_whole_dataframe("whole")
             .get_batch(batch_parameters={"dataframe": frame})
         )
-        return _outcomes(batch.validate(self.context.suites.add(suite), result_format=RESULT_FORMAT))
+        return _outcomes(batch.validate(context.suites.add(suite), result_format=RESULT_FORMAT))
 
 
 def _frames(
@@ -617,7 +643,7 @@ def validate_table(
     whole = [(i, e) for i, e in enumerate(expectations) if e["type"] not in TABLE_LEVEL and not batchable(e, key)]
     validator = _Validator(name)
     parts: dict[int, list[dict]] = {}
-    rows, batches = 0, 0
+    rows, batches, unreleased = 0, 0, 0
     if batched:
         for frame in _frames(
             con, types, dataset, where, referenced_columns([e for _, e in batched]), key, settings.gx_batch_rows
@@ -625,14 +651,21 @@ def validate_table(
             rows, batches = rows + len(frame), batches + 1
             for outcome in validator.run(frame, batched):
                 parts.setdefault(outcome["index"], []).append(outcome)
+            unreleased += len(frame)
             del frame
+            if unreleased >= RELEASE_ROWS:
+                _release_memory()
+                unreleased = 0
     else:
         rows = con.execute(f"select count(*) from {dataset}" + (f" where {where}" if where else "")).fetchone()[0]
     if whole:
         frame = read_table(con, dataset, where, referenced_columns([e for _, e in whole]))
         for outcome in validator.run(frame, whole):
             parts.setdefault(outcome["index"], []).append(outcome)
+        unreleased += len(frame)
         del frame
+    if unreleased >= RELEASE_ROWS // 4:
+        _release_memory()
     if counts and whole_table_rows is not None:
         table = WholeTable(whole_table_rows, [e for _, e in counts])
         converted = list(zip([i for i, _ in counts], table.expectations(), strict=True))
