@@ -133,6 +133,22 @@ def measure(cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path, stdout: Pa
 # -- the comparisons -----------------------------------------------------------------------------------------
 
 
+# Settings the caller's environment hands to every measured child: the keys, and how much of the machine a
+# run may take (FUTUREMART_DUCKDB_MEMORY_LIMIT bounds the memory figure). The rest (data home, scale, seed,
+# a run window) is the bench's own.
+PASSED_SETTINGS = (
+    "FUTUREMART_PII_KEY",
+    "FUTUREMART_PII_KEY_FILE",
+    "FUTUREMART_VAULT_KEY",
+    "FUTUREMART_VAULT_KEY_FILE",
+    "FUTUREMART_DUCKDB_MEMORY_LIMIT",
+    "FUTUREMART_DBT_THREADS",
+    "FUTUREMART_LANDING_THREADS",
+    "FUTUREMART_LOAD_CHUNK_ROWS",
+    "FUTUREMART_GX_BATCH_ROWS",
+)
+
+
 @dataclass(frozen=True)
 class Phase:
     """Where a scale's run works and how its children are started."""
@@ -145,8 +161,7 @@ class Phase:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FUTUREMART_", "DAGSTER_HOME"))}
         # The child imports this checkout's packages first, whatever the editable install points at.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))
-        keys = ("FUTUREMART_PII_KEY", "FUTUREMART_PII_KEY_FILE", "FUTUREMART_VAULT_KEY", "FUTUREMART_VAULT_KEY_FILE")
-        env.update({k: os.environ[k] for k in keys if k in os.environ})
+        env.update({k: os.environ[k] for k in PASSED_SETTINGS if k in os.environ})
         env |= {"FUTUREMART_HOME": str(home), "FUTUREMART_SCALE": str(self.scale), "FUTUREMART_SEED": str(self.seed)}
         return env | extra
 
@@ -323,6 +338,11 @@ def bench_scale(
         "seed": seed,
         "cpus": os.cpu_count(),
         "load_average_at_start": round(os.getloadavg()[0], 1),
+        # What bounds the memory figure, as the children saw it (Settings' defaults when unset).
+        "resource_settings": {
+            name: getattr(Settings.from_env(), name)
+            for name in ("duckdb_memory_limit", "dbt_threads", "load_chunk_rows", "gx_batch_rows")
+        },
     }
 
     def done(part: str, figures: dict[str, Any]) -> None:
@@ -502,6 +522,10 @@ def render_markdown(results: Sequence[Mapping[str, Any]]) -> str:
             f"## SF{result['scale_factor']:g} (seed {result['seed']}, {result['recorded_at']}, "
             f"{result['cpus']} CPUs, load average {result['load_average_at_start']} at start, "
             f"{result.get('load_average_at_end', '—')} at end)",
+            "",
+            "Settings: "
+            + ", ".join(f"{k} {v}" for k, v in result.get("resource_settings", {}).items())
+            + " (FUTUREMART_DUCKDB_MEMORY_LIMIT etc.)",
             "",
             "| figure | wall | CPU | target | met |",
             "|---|---:|---:|---|---|",

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.side_by_side import TARGETS, measure, run_bench, tree_rss_bytes
+from benchmarks.side_by_side import TARGETS, Phase, measure, run_bench, tree_rss_bytes
 from futuremart.settings import Settings
 
 HOLD_MIB = 200
@@ -63,4 +63,30 @@ def test_generation_part_at_a_tiny_scale_writes_json_and_table(tmp_path):
     overhead = next(line for line in md_path.read_text().splitlines() if "orchestration overhead" in line)
     assert "| — | — |" in overhead
     assert results[0]["peak_rss_tree_mib"]["generation.process"] > 0
+    assert f"duckdb_memory_limit {Settings.from_env().duckdb_memory_limit}" in md_path.read_text()
     assert not (Path(tmp_path) / "bench" / "work").exists()
+
+
+def test_children_get_the_callers_resource_settings_and_the_benchs_own_home(tmp_path, monkeypatch):
+    """A memory cap set for the bench reaches every measured child (dbt reads it from the environment), and the
+    caller's data home or run window does not."""
+    monkeypatch.setenv("FUTUREMART_DUCKDB_MEMORY_LIMIT", "2GiB")
+    monkeypatch.setenv("FUTUREMART_GX_BATCH_ROWS", "1000")
+    monkeypatch.setenv("FUTUREMART_HOME", "/somewhere/else")
+    monkeypatch.setenv("FUTUREMART_RUN_MAX_DATE", "2024-06-01")
+    env = Phase(tmp_path, 10, 42).env(tmp_path / "home")
+    assert env["FUTUREMART_DUCKDB_MEMORY_LIMIT"] == "2GiB" and env["FUTUREMART_GX_BATCH_ROWS"] == "1000"
+    assert env["FUTUREMART_HOME"] == str(tmp_path / "home") and env["FUTUREMART_SCALE"] == "10"
+    assert "FUTUREMART_RUN_MAX_DATE" not in env
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from futuremart.settings import Settings; print(Settings.from_env().duckdb_memory_limit)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert child.stdout.strip() == "2GiB"
