@@ -131,8 +131,12 @@ def test_a_materialization_launched_from_the_ui_succeeds(ui, webserver, built):
     before = report.stat().st_mtime_ns
     ui.goto(f"{webserver}/assets/{ASSET_PATH}")
     # Upstream assets have no materialization in this fresh instance (the `built` run used its own), so the
-    # UI asks for confirmation before launching.
-    ui.add_locator_handler(ui.get_by_text("Are you sure?"), lambda: ui.get_by_role("button", name="Confirm").click())
+    # UI asks for confirmation before launching. The click is dispatched to the button itself: on a loaded
+    # machine another layer of the dialog's portal can still cover it while it animates, and a pointer click
+    # then waits for it until the test times out.
+    ui.add_locator_handler(
+        ui.get_by_text("Are you sure?"), lambda: ui.get_by_role("button", name="Confirm").dispatch_event("click")
+    )
     ui.get_by_role("button").filter(has_text=re.compile(r"^Materialize$")).click(timeout=30_000)
     run_link = ui.locator("a[href*='/runs/']").first
     expect(run_link).to_be_visible(timeout=30_000)
