@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 import typer
 
-from futuremart.settings import DBT_PROJECT_DIR
+from futuremart.settings import DBT_PROJECT_DIR, Settings
 
 app = typer.Typer(add_completion=False)
 RELATIONS = ("seed", "model")
@@ -88,7 +88,8 @@ def run_compiled(warehouse: Path, manifest: Mapping[str, Any], unit_tests: Seque
     order = dag_order(manifest)
     tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     failed: list[str] = []
-    with duckdb.connect(str(warehouse)) as con:
+    # The same memory cap as dbt's connection (profiles.yml reads the same setting): a fair baseline.
+    with duckdb.connect(str(warehouse), config=Settings.from_env().duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
         started = time.perf_counter()
         for schema in sorted({(n["database"], n["schema"]) for n in order}):

@@ -158,7 +158,8 @@ def scan_for_clear_pii(
     """
     from futuremart.vault import Vault, attach_vault  # the vault module builds on this one
 
-    with duckdb.connect() as con:
+    # Capped like the warehouse connections: grouping every text column of a copy is big at scale.
+    with duckdb.connect(config=Settings.from_env().duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
         if key is not None:
             attach_vault(con, Vault(path, key), read_only=True, alias="scanned")
