@@ -210,13 +210,6 @@ def select_sql(types: dict[str, str], dataset: str, where: str | None, columns: 
     )
 
 
-def read_table(
-    con: duckdb.DuckDBPyConnection, dataset: str, where: str | None = None, columns: list[str] | None = None
-) -> pd.DataFrame:
-    """Read ``dataset`` (or only ``columns`` of it) into pandas; see :func:`select_sql`."""
-    return con.execute(select_sql(column_types(con, dataset), dataset, where, columns)).df()
-
-
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -298,7 +291,7 @@ ROW_WISE = {
     "expect_column_pair_values_to_be_equal",
 }
 VECTOR_ROWS = 2048  # DuckDB's standard vector size: fetch_df_chunk counts in vectors
-UNIQUE_WITHIN_KEY = {"expect_compound_columns_to_be_unique": "column_list", "expect_column_values_to_be_unique": None}
+UNIQUE_WITHIN_KEY = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
 
 
 def batchable(expectation: dict[str, Any], key: str | None) -> bool:
@@ -659,7 +652,7 @@ def validate_table(
     else:
         rows = con.execute(f"select count(*) from {dataset}" + (f" where {where}" if where else "")).fetchone()[0]
     if whole:
-        frame = read_table(con, dataset, where, referenced_columns([e for _, e in whole]))
+        frame = con.execute(select_sql(types, dataset, where, referenced_columns([e for _, e in whole]))).df()
         for outcome in validator.run(frame, whole):
             parts.setdefault(outcome["index"], []).append(outcome)
         unreleased += len(frame)
