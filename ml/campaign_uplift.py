@@ -71,10 +71,17 @@ def _campaign_rng(seed: int, campaign_id: str) -> np.random.Generator:
 
 
 def _bootstrap_means(rng: np.random.Generator, values: np.ndarray, n_resamples: int) -> np.ndarray:
-    """Means of ``n_resamples`` resamples with replacement of ``values`` (multinomial counts: same law as
-    drawing indices, one matrix product instead of a Python loop)."""
-    counts = rng.multinomial(len(values), np.full(len(values), 1 / len(values)), size=n_resamples)
-    return counts @ values / len(values)
+    """Means of ``n_resamples`` resamples with replacement of ``values``.
+
+    Drawn as multinomial counts over the *distinct* values, with their frequencies as probabilities: how many
+    times each member is drawn is Multinomial(n, 1/n each), and summing those counts over the members that
+    share a value gives Multinomial(n, share of that value), so the law of the resampled mean is exactly the
+    bootstrap's. Per-member counts were an n_resamples × members matrix (2,000 × 37,000 at SF10: 29 s for
+    the campaigns of a year); lines per member take a few dozen distinct values.
+    """
+    distinct, frequency = np.unique(values, return_counts=True)
+    counts = rng.multinomial(len(values), frequency / len(values), size=n_resamples)
+    return counts @ distinct / len(values)
 
 
 def estimate_campaign(
