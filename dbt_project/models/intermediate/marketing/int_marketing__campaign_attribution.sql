@@ -6,6 +6,10 @@
 -- Opens are not touches: an open is often registered by the mail client's image prefetch, so it says little
 -- about intent, and counting it would credit email for orders the customer would have placed anyway.
 -- Orders with neither touch are not attributed (no row).
+-- A table, not a view: its tests and agg_campaign_performance each recomputed the last-touch search over
+-- every order and email click (~7 s of a nightly run's tests at SF10).
+{{ config(materialized='table') }}
+
 {% set window_days = var('attribution_window_days', 7) %}
 
 with
