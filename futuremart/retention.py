@@ -2,10 +2,11 @@
 
 Behavioural and security logs are kept only as long as they serve their purpose (GDPR art. 5(1)(e), storage
 limitation). :func:`purge_expired` deletes, per table of :data:`RETAINED_EVENTS`, the rows whose event time is
-before ``as_of - window`` (windows from Settings), in the raw layer and in the incremental fact that would
-otherwise keep them (``marts.fct_web_events``; the other web and security models are rebuilt from raw on the
-next run). The IP addresses in the vault that no remaining row uses are deleted too. Each table purged gets
-one ``purge`` row in ``governance.audit_log`` (cutoff, rows deleted).
+before ``as_of - window`` (windows from Settings), in the raw layer and in the incremental models that would
+otherwise keep them (the clickstream's staging table, its sessionized events and ``marts.fct_web_events``; the
+other web and security models are rebuilt from raw on the next run). The IP addresses in the vault that no
+remaining row uses are deleted too. Each table purged gets one ``purge`` row in ``governance.audit_log``
+(cutoff, rows deleted).
 
 ``as_of`` defaults to the last day of the settings' calendar, not today, so a rebuild of the synthetic world
 purges the same rows. Landed files are not touched: a rebuild from landing reloads what was purged (the
@@ -27,6 +28,8 @@ from futuremart.vault import Vault, attach_vault, vault_tables
 # table -> (event time column, Settings field holding its retention window in days)
 RETAINED_EVENTS: dict[str, tuple[str, str]] = {
     "raw.shop_clickstream": ("event_at", "clickstream_retention_days"),
+    "staging.stg_shop__clickstream": ("event_at", "clickstream_retention_days"),
+    "intermediate.int_web__sessionized_events": ("event_at", "clickstream_retention_days"),
     "marts.fct_web_events": ("event_at", "clickstream_retention_days"),
     "raw.security_login_events": ("attempted_at", "security_retention_days"),
     "raw.security_data_access_events": ("accessed_at", "security_retention_days"),

@@ -8,7 +8,15 @@ no clickstream. The tests hold the marts to that, and reconcile events from the 
 from __future__ import annotations
 
 import gzip
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
+import duckdb
+
+from futuremart.settings import DBT_PROJECT_DIR
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
 
@@ -230,3 +238,59 @@ def test_no_web_mart_holds_ip_addresses_user_agents_or_search_text(built):
             assert looks_like_agent == 0, f"marts.{table}.{column} holds user agents"
             values = {r[0] for r in con.execute(f'select distinct "{column}" from marts.{table}').fetchall()}
             assert not values & raw_values, f"marts.{table}.{column} holds an IP, user agent or search text"
+
+
+def test_the_incremental_clickstream_staging_takes_a_reexport_and_equals_its_definition(built, tmp_path):
+    """stg_shop__clickstream is an incremental table on DuckDB (the one extract too big to deduplicate on
+    every read): a build takes the rows loaded since the last one and every copy of their events. A re-export
+    of an old event, loaded later, must replace its earlier copy, and the table must stay what its definition
+    says: the latest copy of every event in raw. A build that finds nothing new changes nothing."""
+    # Same file name: dbt views refer to their catalog by name (futuremart).
+    copy = tmp_path / built.settings.warehouse_path.name
+    shutil.copy(built.settings.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        event_id, channel = con.execute(
+            "select event_id, channel from raw.shop_clickstream order by _loaded_at, _source_file, _source_line limit 1"
+        ).fetchone()
+        con.execute(
+            "insert into raw.shop_clickstream select * replace ("
+            "  case channel when 'web' then 'app' else 'web' end as channel,"
+            "  'shop/clickstream/dt=2999-01-01/events.ndjson.gz' as _source_file, 1 as _source_line,"
+            "  'test-reexport' as _load_id,"
+            "  (select max(_loaded_at) from raw.shop_clickstream) + interval 1 second as _loaded_at"
+            ") from raw.shop_clickstream where event_id = ?",
+            [event_id],
+        )
+
+    def build() -> None:
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "build", "--select", "stg_shop__clickstream"]
+            + ["--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
+            cwd=DBT_PROJECT_DIR,
+            env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(copy)},
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stdout[-3000:]
+
+    definition = (
+        "select event_id, session_id, customer_id, event_type, event_at, channel, product_id, search_query,"
+        " order_id, ip_address, user_agent, _source_file, _loaded_at from ("
+        "  select *, row_number() over (partition by event_id order by _source_file desc, _source_line desc) as r"
+        "  from raw.shop_clickstream) as ranked where r = 1"
+    )
+    staged = (
+        "select event_id, session_id, customer_id, event_type, event_at, channel, product_id, search_query,"
+        " order_id, ip_address_token, user_agent, source_file, loaded_at from staging.stg_shop__clickstream"
+    )
+    build()
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute(
+            "select channel, source_file from staging.stg_shop__clickstream where event_id = ?", [event_id]
+        ).fetchall() == [("app" if channel == "web" else "web", "shop/clickstream/dt=2999-01-01/events.ndjson.gz")]
+        assert con.execute(f"select count(*) from (({definition}) except all ({staged}))").fetchone() == (0,)
+        assert con.execute(f"select count(*) from (({staged}) except all ({definition}))").fetchone() == (0,)
+        before = con.execute(f"select count(*), sum(hash(s)) from ({staged}) as s").fetchone()
+    build()
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute(f"select count(*), sum(hash(s)) from ({staged}) as s").fetchone() == before

@@ -1,4 +1,4 @@
-"""Retention purge: events older than their window leave raw, the incremental fact and the vault, with an
+"""Retention purge: events older than their window leave raw, the incremental models and the vault, with an
 audit record per table; a second purge finds nothing more. On a copy of the ``built`` warehouse and vault."""
 
 import datetime as dt
@@ -12,6 +12,8 @@ from futuremart.vault import connect_with_vault
 
 EVENT_TABLES = {
     "raw.shop_clickstream": "event_at",
+    "staging.stg_shop__clickstream": "event_at",
+    "intermediate.int_web__sessionized_events": "event_at",
     "marts.fct_web_events": "event_at",
     "raw.security_login_events": "attempted_at",
     "raw.security_data_access_events": "accessed_at",
