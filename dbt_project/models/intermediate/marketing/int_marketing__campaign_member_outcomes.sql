@@ -5,8 +5,8 @@
 -- `uplift` extra lines bought by treated members), so treatment vs holdout lines per member estimate it:
 -- int_marketing__campaign_uplift aggregates these rows, ml/campaign_uplift.py resamples them.
 -- A table, not a view like most intermediate models: its seven tests, int_marketing__campaign_uplift and the
--- uplift estimate each read it, and as a view each recomputed the audiences' order windows (~14 s of a nightly
--- run's tests at SF10).
+-- uplift estimate each read it, and as a view each recomputed the audiences' order windows (~14 s of a
+-- nightly run's tests at SF10).
 {{ config(materialized='table') }}
 
 with
