@@ -7,7 +7,9 @@ no clickstream. The tests hold the marts to that, and reconcile events from the 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -294,3 +296,46 @@ def test_the_incremental_clickstream_staging_takes_a_reexport_and_equals_its_def
     build()
     with duckdb.connect(str(copy), read_only=True) as con:
         assert con.execute(f"select count(*), sum(hash(s)) from ({staged}) as s").fetchone() == before
+
+
+def _dbt_test_failures(built, warehouse: Path, target: Path, window: dict[str, str]) -> dict[str, int]:
+    """Failing rows per test of fct_web_events on ``warehouse``, for a run whose window reaches dbt as
+    Dagster passes it (environment variables)."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "fct_web_events"]
+        + ["--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(warehouse), **window},
+        capture_output=True,
+        text=True,
+    )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert results, proc.stdout[-2000:]
+    return {r["unique_id"].split(".")[2]: r["failures"] or 0 for r in results}
+
+
+def test_a_windowed_run_tests_its_days_and_still_catches_a_key_repeated_from_an_older_day(built, tmp_path):
+    """fct_web_events' tests check the days a partitioned run rebuilt (``meta.run_window_column``); its
+    ``unique`` on event_id reads every day's rows that share a key with the window's, so an event of an older
+    day repeated in the window fails it, while a bad value on an older day waits for a run without a window."""
+    copy = tmp_path / built.settings.warehouse_path.name
+    shutil.copy(built.settings.warehouse_path, copy)
+    last = built.settings.end_date
+    old_day = last - dt.timedelta(days=30)
+    with duckdb.connect(str(copy)) as con:
+        repeated, changed = con.execute(
+            "select min(event_id), max(event_id) from marts.fct_web_events where event_date < ?", [old_day]
+        ).fetchone()
+        con.execute(
+            "insert into marts.fct_web_events select * replace (cast(? as date) as event_date) "
+            "from marts.fct_web_events where event_id = ?",
+            [last, repeated],
+        )
+        con.execute("update marts.fct_web_events set channel = 'kiosk' where event_id = ?", [changed])
+    unique, channel = "unique_fct_web_events_event_id", "accepted_values_fct_web_events_channel__web__app"
+
+    day = {"FUTUREMART_RUN_MIN_DATE": last.isoformat(), "FUTUREMART_RUN_MAX_DATE": last.isoformat()}
+    windowed = _dbt_test_failures(built, copy, tmp_path / "windowed", day)
+    assert windowed[unique] == 1 and windowed[channel] == 0, windowed
+    everything = _dbt_test_failures(built, copy, tmp_path / "whole", dict.fromkeys(day, ""))
+    assert everything[unique] == 1 and everything[channel] == 1, everything
