@@ -101,12 +101,18 @@ def score_texts(
 ) -> pd.DataFrame:
     """One row per text: VADER's compound score, its positive/neutral/negative shares, and the label.
 
-    ``phrases`` are rewritten to lexicon tokens first. A missing or empty text scores 0 (neutral)."""
-    rows = []
-    for text in texts:
-        scores = analyzer.polarity_scores(_rewrite_phrases(text or "", phrases))
-        rows.append((scores["compound"], scores["pos"], scores["neu"], scores["neg"]))
-    frame = pd.DataFrame(rows, columns=SCORE_COLUMNS, dtype=float)
+    ``phrases`` are rewritten to lexicon tokens first. A missing or empty text scores 0 (neutral).
+
+    Each distinct text is scored once: VADER is pure Python (~40 µs a text), and short texts repeat ("Great
+    product!", a retweeted post). In the synthetic world they repeat a lot (SF10: 4,845 distinct of 119,657
+    reviews, 233 of 92,218 mentions), which took the nightly scoring from ~10 s to ~1 s there; real feeds
+    gain less."""
+    texts = [text or "" for text in texts]
+    scored = {}
+    for text in dict.fromkeys(texts):
+        scores = analyzer.polarity_scores(_rewrite_phrases(text, phrases))
+        scored[text] = (scores["compound"], scores["pos"], scores["neu"], scores["neg"])
+    frame = pd.DataFrame([scored[text] for text in texts], columns=SCORE_COLUMNS, dtype=float)
     frame["sentiment"] = label(frame["compound"], neutral_band)
     return frame
 
