@@ -109,6 +109,12 @@ def simulate(
     group_of = cust_region * n_personas + persona_idx  # region x persona of every customer
     by_group = np.argsort(group_of, kind="stable")  # customers grouped by region x persona
     gift_visits_w = visits_w * gift_boost
+    # The per-customer columns a day reads, laid out once in that grouped order: gathering them through
+    # ``by_group`` every day cost more than the day's draws. Products of two columns are taken here, element
+    # by element, so they are the same numbers the days computed.
+    signup_g, lapse_g, group_g = signup_day[by_group], lapse_day[by_group], group_of[by_group]
+    visits_g_w, gift_visits_g_w = visits_w[by_group], gift_visits_w[by_group]
+    shop_g_w, gift_shop_g_w = visits_g_w * basket_w[by_group], gift_visits_g_w * basket_w[by_group]
     cat_codes = {c: i for i, c in enumerate(sorted(set(products["category_id"])))}
     prod_cat = products["category_id"].map(cat_codes).to_numpy()
     affinity = np.ones((len(PERSONAS), len(cat_codes)))
@@ -161,14 +167,15 @@ def simulate(
 
         # Shoppers and their orders: every region at once (a loop per region cost more in NumPy call
         # overhead than the draws themselves). Lines of a region without an active customer go unrecorded.
-        alive = (signup_day[by_group] <= t) & (lapse_day[by_group] > t)
+        alive = (signup_g <= t) & (lapse_g > t)
         act = by_group[alive]  # active customers, grouped by region x persona (so by region too)
-        n_active_g = np.bincount(group_of[act], minlength=n_groups)
+        act_group = group_g[alive]
+        n_active_g = np.bincount(act_group, minlength=n_groups)
         n_active_r = n_active_g.reshape(n_regions, n_personas).sum(axis=1)
         shopped = n_active_r[reg_l] > 0
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
         if len(prod_l):
-            weight = (gift_visits_w if gift_days[t] else visits_w)[act] * basket_w[act]
+            weight = (gift_shop_g_w if gift_days[t] else shop_g_w)[alive]
             # Persona of each line's shopper: the region's active customers' shopping propensity by persona
             # (visits x basket) x the persona's affinity for the category x price sensitivity x taste for
             # expensive items.
@@ -178,7 +185,7 @@ def simulate(
                 * (1 - discount_t[prod_l])[None, :] ** (-price_sens[:, None])
                 * rel_price[prod_l][None, :] ** premium[:, None]
             )
-            mass_g = np.bincount(group_of[act], weights=weight, minlength=n_groups)
+            mass_g = np.bincount(act_group, weights=weight, minlength=n_groups)
             persona_cum = np.cumsum(factor * mass_g.reshape(n_regions, n_personas)[reg_l].T, axis=0)
             pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
             line_group = reg_l * n_personas + pick
@@ -198,8 +205,8 @@ def simulate(
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
             # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
             # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
-            visit_w = (gift_visits_w if gift_days[t] else visits_w)[act]
-            visits_g = np.bincount(group_of[act], weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
+            visit_w = (gift_visits_g_w if gift_days[t] else visits_g_w)[alive]
+            visits_g = np.bincount(act_group, weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
             wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
             target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
             n_holders_g = np.bincount(group_of[holders], minlength=n_groups)
