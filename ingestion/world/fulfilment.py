@@ -59,11 +59,14 @@ def fulfil(
         }
     )[authorized < end].reset_index(drop=True)
 
-    wh = WAREHOUSES.set_index("warehouse_id").loc[orders["warehouse_id"]]
+    # Each order's warehouse by Arrow's hash look-up, its hours by position (a .loc on text ids per order cost
+    # more than the draws).
+    wh = positions(orders["warehouse_id"], pa.array(WAREHOUSES["warehouse_id"], pa.string()))
+    hours = {c: WAREHOUSES[c].to_numpy(dtype=float)[wh] for c in ("pick_hours", "pack_hours", "ship_hours")}
     # The warehouse picks once the payment is authorized: the pick delay runs from authorization.
-    pick = authorized + pd.to_timedelta(rng.gamma(2.0, wh["pick_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
-    pack = pick + pd.to_timedelta(rng.gamma(2.0, wh["pack_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
-    ship = pack + pd.to_timedelta(rng.gamma(2.0, wh["ship_hours"].to_numpy() / 2.0) * 3600, "s").round("s")
+    pick = authorized + pd.to_timedelta(rng.gamma(2.0, hours["pick_hours"] / 2.0) * 3600, "s").round("s")
+    pack = pick + pd.to_timedelta(rng.gamma(2.0, hours["pack_hours"] / 2.0) * 3600, "s").round("s")
+    ship = pack + pd.to_timedelta(rng.gamma(2.0, hours["ship_hours"] / 2.0) * 3600, "s").round("s")
     deliver = ship + pd.to_timedelta(rng.gamma(3.0, 0.8, n) * 86400, "s").round("s")
     shipped = ~cancelled & (ship < end)
     shipments = pd.DataFrame(
@@ -85,7 +88,8 @@ def fulfil(
         "placed",
     )
     delivered_at = deliver.where(status == "delivered").to_numpy()
-    rate = products.set_index("product_id")["category_id"].map(RETURN_RATE).reindex(lines["product_id"]).to_numpy()
+    product_rate = products["category_id"].map(RETURN_RATE).to_numpy(dtype=float)
+    rate = product_rate[positions(lines["product_id"], pa.array(products["product_id"], pa.string()))]
     # Each line's order by Arrow's hash look-up (a pandas reindex on text ids cost more than the draws).
     line_delivered = delivered_at[positions(lines["order_id"], pa.array(orders["order_id"]))]
     requested = line_delivered + pd.to_timedelta(rng.gamma(2.0, 4.0, len(lines)) * 86400, "s").round("s")

@@ -183,7 +183,9 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     same_day = signed_up.astype("datetime64[D]") == days[orders["day"].to_numpy()].to_numpy().astype("datetime64[D]")
     early = same_day & (orders["second"].to_numpy() <= signup_second)
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
-    orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
+    # Sorted by day, second and sequence number (unique: any sort gives this order).
+    by_time = np.lexsort((orders["order_seq"].to_numpy(), orders["second"].to_numpy(), orders["day"].to_numpy()))
+    orders = orders.take(by_time).reset_index(drop=True)
     orders["order_id"] = sequential_ids("O", len(orders), 9)
     # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
     # order's position sorts by its id without comparing strings.
@@ -203,8 +205,10 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
         {
             "order_id": orders["order_id"].array.take(order_pos),
             "line_number": line_number,
-            "product_id": catalog.products["product_id"].to_numpy()[product],
-            "sku": catalog.variants["sku"].to_numpy()[sku],
+            # Text columns taken from the Arrow-backed id columns: a NumPy array of millions of Python strings
+            # cost more to build, and more again for pandas to turn back into Arrow text.
+            "product_id": catalog.products["product_id"].array.take(product),
+            "sku": catalog.variants["sku"].array.take(sku),
             "quantity": priced["quantity"].to_numpy()[sort],
             "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
             "discount_cents": priced["discount_cents"].to_numpy()[sort],
@@ -214,21 +218,29 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
         }
     )
     subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)  # exact int64 sums
-    region_code = np.array(list(regions["region_code"]))[orders["region"]]
+    region = orders["region"].to_numpy()
+    region_codes = regions["region_code"].astype("str").array
+    customer = orders["customer"].to_numpy()
     out = pd.DataFrame(
         {
             "order_id": orders["order_id"],
-            "customer_id": profiles["customer_id"].to_numpy()[orders["customer"]],
+            "customer_id": profiles["customer_id"].array.take(customer),
             "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
-            "channel": CHANNELS[orders["channel"].to_numpy()],
-            "currency": "USD",
-            "ship_region": region_code,
-            "warehouse_id": pd.Series(region_code).map(region_warehouse()).to_numpy(),
+            "channel": _text(CHANNELS).take(orders["channel"].to_numpy()),
+            "currency": _text(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
+            "ship_region": region_codes.take(region),
+            "warehouse_id": _text(pd.Series(region_codes).map(region_warehouse())).take(region),
             "subtotal_cents": subtotal.astype(np.int64),
-            "persona": profiles["persona"].to_numpy()[orders["customer"]],
+            "persona": profiles["persona"].array.take(customer),
         }
     )
     return out, lines
+
+
+def _text(values) -> pd.api.extensions.ExtensionArray:
+    """A few labels as a pandas text array, for columns taken from it by index (each row then costs no Python
+    string)."""
+    return pd.array(list(values), dtype="str")
 
 
 PROMO_REDEMPTION_RATE = 0.4
