@@ -368,9 +368,11 @@ def build_clickstream(
         home_ip=ip_addresses(seed, len(profiles), "home"),
         user_agent=USER_AGENTS[rng.integers(0, len(USER_AGENTS), len(profiles))],
     )
-    index = pd.Series(np.arange(len(profiles)), index=profiles["customer_id"])
     online = orders[orders["channel"] != "marketplace"][["order_id", "customer_id", "ordered_at", "channel"]]
-    online = online.assign(customer_index=index.reindex(online["customer_id"]).to_numpy())
+    # Each order's customer by Arrow's hash look-up (a pandas reindex on text ids cost a quarter second at SF10).
+    online = online.assign(
+        customer_index=positions(online["customer_id"], pa.array(profiles["customer_id"], pa.string()))
+    )
     return Clickstream(
         seed=seed,
         days=days,

@@ -124,7 +124,8 @@ def _profile_changes(rng, pools, profiles: pd.DataFrame, region_codes, start_dat
     """Planted moves (6% a year) and email changes (4% a year) at dates after sign-up."""
     n = len(profiles)
     frames = []
-    start = np.maximum(profiles["signed_up_at"].dt.normalize(), pd.Timestamp(start_date)) + pd.Timedelta(days=1)
+    # clip, not np.maximum: NumPy's maximum of a datetime column and a Timestamp went value by value.
+    start = profiles["signed_up_at"].dt.normalize().clip(lower=pd.Timestamp(start_date)) + pd.Timedelta(days=1)
     span = (pd.Timestamp(end_date) - start).dt.days.to_numpy()
     for kind, rate in (("moved", 0.06), ("email_changed", 0.04)):
         who = np.flatnonzero((rng.random(n) < rate) & (span > 1))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
@@ -14,7 +15,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import is_in, sequential_ids
+from ingestion.world.ids import is_in, positions, sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -300,7 +301,7 @@ def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.Datetim
     current = profiles["loyalty_tier"].to_numpy(dtype=object).copy()
     signed_up = profiles["signed_up_at"].to_numpy()
     paid = orders[orders["status"] != "cancelled"]
-    customer = pd.Index(ids).get_indexer(paid["customer_id"])
+    customer = positions(paid["customer_id"], pa.array(ids, pa.string()))  # Arrow's hash look-up, not pandas'
     # Spend before each window edge, per customer: order totals bucketed by the sorted edges, then summed
     # cumulatively, so every month's trailing window is a difference of two columns.
     edges = np.unique(np.r_[months.to_numpy(), (months - pd.Timedelta(days=365)).to_numpy()])

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import positions, sequential_ids
 from ingestion.world.random import rng_for
 
 POSITIVE = [
@@ -96,9 +97,21 @@ def reviews(
     """About 8% of delivered lines get a review; rating follows planted product quality and returns."""
     rng = rng_for(seed, "reviews")
     quality = pd.Series(rng.normal(0, 1, len(products)), index=products["product_id"])
-    delivered = orders.loc[orders["status"] == "delivered", ["order_id", "customer_id", "ordered_at"]]
-    cand = lines.merge(delivered, on="order_id")
-    cand = cand[rng.random(len(cand)) < 0.08].reset_index(drop=True)
+    # The delivered lines in their order (what an inner merge of the lines with the delivered orders gave),
+    # found by each line's order position: merging millions of lines on text ids cost more than the reviews.
+    order_of_line = positions(lines["order_id"], pa.array(orders["order_id"], pa.string()))
+    candidates = np.flatnonzero((orders["status"] == "delivered").to_numpy()[order_of_line])
+    line = candidates[rng.random(len(candidates)) < 0.08]
+    order = order_of_line[line]
+    cand = pd.DataFrame(
+        {
+            "order_id": lines["order_id"].array.take(line),
+            "line_number": lines["line_number"].to_numpy()[line],
+            "product_id": lines["product_id"].array.take(line),
+            "customer_id": orders["customer_id"].array.take(order),
+            "ordered_at": orders["ordered_at"].to_numpy()[order],
+        }
+    )
     returned = cand.set_index(["order_id", "line_number"]).index.isin(
         returns.set_index(["order_id", "line_number"]).index
     )
@@ -106,15 +119,21 @@ def reviews(
     rating = np.clip(np.round(score), 1, 5).astype(int)
     sentiment = np.select([rating >= 4, rating == 3], ["positive", "neutral"], "negative")
     nouns = products.set_index("product_id")["product_name"].str.split().str[-1].reindex(cand["product_id"]).to_numpy()
+    pools = {
+        "positive": (POSITIVE, DETAILS_POS),
+        "neutral": (NEUTRAL, DETAILS_NEU),
+        "negative": (NEGATIVE, DETAILS_NEG),
+    }
+    # A head then a detail per review, drawn in one call with each draw's own bound: the same numbers, in the
+    # same order, as one integers() call per draw (each bounded draw takes the same bits either way).
+    bounds = np.array([[len(pools[s][0]), len(pools[s][1])] for s in pools])
+    kind = pd.Index(list(pools)).get_indexer(sentiment)
+    drawn = rng.integers(0, bounds[kind].reshape(-1)).reshape(-1, 2) if len(kind) else np.zeros((0, 2), dtype=int)
     heads, details = [], []
-    for s, noun in zip(sentiment, nouns, strict=True):
-        pool, det = {
-            "positive": (POSITIVE, DETAILS_POS),
-            "neutral": (NEUTRAL, DETAILS_NEU),
-            "negative": (NEGATIVE, DETAILS_NEG),
-        }[s]
-        heads.append(pool[int(rng.integers(0, len(pool)))])
-        details.append(det[int(rng.integers(0, len(det)))].format(noun=noun.lower()))
+    for s, noun, (h, d) in zip(sentiment, nouns, drawn.tolist(), strict=True):
+        pool, det = pools[s]
+        heads.append(pool[h])
+        details.append(det[d].format(noun=noun.lower()))
     body = np.array([f"{h}. Honestly, {d}." for h, d in zip(heads, details, strict=True)], dtype=object)
     body = body + _pii_suffix(rng, len(cand), 0.03)
     created = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 4.0, len(cand)) * 86400 + 3 * 86400, "s").round("s")
