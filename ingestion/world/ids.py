@@ -12,8 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# The four-character text of 0000..9999.
+# The four-character text of 0000..9999, as rows of bytes and as one little-endian 32-bit word each.
 _FOUR_DIGITS = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
+_FOUR_DIGIT_WORDS = _FOUR_DIGITS.view("<u4").reshape(-1)
 
 
 def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
@@ -27,7 +28,13 @@ def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     for end in range(size, len(head), -4):  # four digits at a time from the right; the first group may be shorter
         rest, group = np.divmod(rest, 10_000)
         digits = min(4, end - len(head))
-        text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
+        if digits == 4 and len(numbers):
+            # A full group is one 4-byte word a row, written through a strided (unaligned) view of the text:
+            # half the time of copying rows of four bytes out of a fancy-indexed block.
+            words = np.ndarray((len(numbers),), dtype="<u4", buffer=text, offset=end - 4, strides=(size,))
+            words[...] = _FOUR_DIGIT_WORDS.take(group)
+        else:
+            text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
     offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 

@@ -167,15 +167,17 @@ def simulate(
 
         # Shoppers and their orders: every region at once (a loop per region cost more in NumPy call
         # overhead than the draws themselves). Lines of a region without an active customer go unrecorded.
-        alive = (signup_g <= t) & (lapse_g > t)
-        act = by_group[alive]  # active customers, grouped by region x persona (so by region too)
-        act_group = group_g[alive]
+        # Positions, not a boolean mask: indexing with a mask that scatters like this one cost ten times a
+        # take of its positions.
+        alive = np.flatnonzero((signup_g <= t) & (lapse_g > t))
+        act = by_group.take(alive)  # active customers, grouped by region x persona (so by region too)
+        act_group = group_g.take(alive)
         n_active_g = np.bincount(act_group, minlength=n_groups)
         n_active_r = n_active_g.reshape(n_regions, n_personas).sum(axis=1)
         shopped = n_active_r[reg_l] > 0
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
         if len(prod_l):
-            weight = (gift_shop_g_w if gift_days[t] else shop_g_w)[alive]
+            weight = (gift_shop_g_w if gift_days[t] else shop_g_w).take(alive)
             # Persona of each line's shopper: the region's active customers' shopping propensity by persona
             # (visits x basket) x the persona's affinity for the category x price sensitivity x taste for
             # expensive items.
@@ -199,13 +201,16 @@ def simulate(
             again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
             if len(again):
                 owned_keys = by_taste[again] * n_products + prod_l[again]
-                by_taste[again[np.fromiter((k in owned for k in owned_keys.tolist()), bool, len(again))]] = -1
+                # The set finds the owned keys in one C loop; a membership test per key from Python cost more.
+                seen = owned.intersection(owned_keys.tolist())
+                if seen:
+                    by_taste[again[np.isin(owned_keys, np.fromiter(seen, np.int64, len(seen)))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
             # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
             # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
-            visit_w = (gift_visits_g_w if gift_days[t] else visits_g_w)[alive]
+            visit_w = (gift_visits_g_w if gift_days[t] else visits_g_w).take(alive)
             visits_g = np.bincount(act_group, weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
             wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
             target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
@@ -236,7 +241,7 @@ def simulate(
             for c in campaigns.active(t):
                 treated = campaigns.treated[c]
                 n_extra_r = rng.poisson(uplift[c] * np.bincount(reg_l, weights=treated[buyers], minlength=n_regions))
-                pool_c = act[treated[act]]  # grouped by region, like `act`
+                pool_c = act.take(np.flatnonzero(treated.take(act)))  # grouped by region, like `act`
                 n_pool_r = np.bincount(cust_region[pool_c], minlength=n_regions)
                 n_extra_r[n_pool_r == 0] = 0
                 if not n_extra_r.sum():
