@@ -34,12 +34,18 @@ CANCEL_RATE = 0.03
 
 
 def fulfil(
-    seed: int, orders: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame, end_date: dt.date
+    seed: int,
+    orders: pd.DataFrame,
+    lines: pd.DataFrame,
+    products: pd.DataFrame,
+    end_date: dt.date,
+    order_of_line: np.ndarray | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Payments, shipments, returns and the order status as of ``end_date``.
 
     ``orders`` carries ordered_at, warehouse_id, order_total_cents; ``lines`` carries order_id, line_number,
-    product_id, quantity, line_amount_cents. Returns new frames and the orders with a ``status`` column.
+    product_id, quantity, line_amount_cents; ``order_of_line`` is each line's row in ``orders`` when the
+    caller knows it (else it is looked up by id). Returns new frames and the orders with a ``status`` column.
     """
     rng = rng_for(seed, "fulfilment")
     n = len(orders)
@@ -91,7 +97,9 @@ def fulfil(
     product_rate = products["category_id"].map(RETURN_RATE).to_numpy(dtype=float)
     rate = product_rate[positions(lines["product_id"], pa.array(products["product_id"], pa.string()))]
     # Each line's order by Arrow's hash look-up (a pandas reindex on text ids cost more than the draws).
-    line_delivered = delivered_at[positions(lines["order_id"], pa.array(orders["order_id"]))]
+    if order_of_line is None:
+        order_of_line = positions(lines["order_id"], pa.array(orders["order_id"]))
+    line_delivered = delivered_at[order_of_line]
     requested = line_delivered + pd.to_timedelta(rng.gamma(2.0, 4.0, len(lines)) * 86400, "s").round("s")
     returned = ~pd.isna(line_delivered) & (rng.random(len(lines)) < rate) & (requested < end)
     r = lines[returned]

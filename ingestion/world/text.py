@@ -92,14 +92,21 @@ def _pii_suffix(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
 
 
 def reviews(
-    seed: int, lines: pd.DataFrame, orders: pd.DataFrame, returns: pd.DataFrame, products: pd.DataFrame
+    seed: int,
+    lines: pd.DataFrame,
+    orders: pd.DataFrame,
+    returns: pd.DataFrame,
+    products: pd.DataFrame,
+    order_of_line: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """About 8% of delivered lines get a review; rating follows planted product quality and returns."""
+    """About 8% of delivered lines get a review; rating follows planted product quality and returns.
+    ``order_of_line``: each line's row in ``orders`` when the caller knows it (else looked up by id)."""
     rng = rng_for(seed, "reviews")
     quality = pd.Series(rng.normal(0, 1, len(products)), index=products["product_id"])
     # The delivered lines in their order (what an inner merge of the lines with the delivered orders gave),
     # found by each line's order position: merging millions of lines on text ids cost more than the reviews.
-    order_of_line = positions(lines["order_id"], pa.array(orders["order_id"], pa.string()))
+    if order_of_line is None:
+        order_of_line = positions(lines["order_id"], pa.array(orders["order_id"], pa.string()))
     candidates = np.flatnonzero((orders["status"] == "delivered").to_numpy()[order_of_line])
     line = candidates[rng.random(len(candidates)) < 0.08]
     order = order_of_line[line]
@@ -200,7 +207,10 @@ def social_mentions(seed: int, scale_factor: float, days: pd.DatetimeIndex, prod
     n = len(day)
     sentiment = np.array(["positive", "neutral", "negative"], dtype=object)[rng.choice(3, n, p=[0.45, 0.35, 0.2])]
     nouns = products["product_name"].str.split().str[-1].str.lower().to_numpy()
-    text = [SOCIAL[s][int(rng.integers(0, 3))].format(noun=nouns[int(rng.integers(0, len(nouns)))]) for s in sentiment]
+    # A template then a noun per mention, drawn in one call with each draw's own bound (the same numbers, in the
+    # same order, as two integers() calls a mention).
+    drawn = rng.integers(0, np.tile([3, len(nouns)], n)).reshape(-1, 2).tolist() if n else []
+    text = [SOCIAL[s][k].format(noun=nouns[j]) for s, (k, j) in zip(sentiment, drawn, strict=True)]
     posted = days[day] + pd.to_timedelta(rng.integers(0, 86400, n), "s")
     return (
         pd.DataFrame(
