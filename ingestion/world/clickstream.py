@@ -274,14 +274,16 @@ class Clickstream:
             {
                 "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
                 "session_id": numbered(f"S{prefix}-", session_of, 7),
-                "customer_id": cust.customer_id.take(_masked(cust_idx[session_of], ~known[session_of])),
+                # Per session, then spread to its events: a take of a day's few thousand sessions' values is
+                # cheaper than one per event from every customer's (the same text and nulls either way).
+                "customer_id": cust.customer_id.take(_masked(cust_idx, ~known)).take(session_of),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
                 "channel": channel.take(session_of),
                 "product_id": cust.product_id.take(_masked(product, product < 0)),
                 "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
                 "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
-                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index[session_of], n_customers),
+                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index, n_customers).take(session_of),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
             schema=EVENT_SCHEMA,

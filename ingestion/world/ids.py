@@ -23,18 +23,19 @@ def numbered(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     head = np.frombuffer(prefix.encode(), dtype=np.uint8)
     size = len(head) + width
     text = np.empty((len(numbers), size), dtype=np.uint8)
-    text[:, : len(head)] = head
     rest = np.asarray(numbers, dtype=np.int64)
     for end in range(size, len(head), -4):  # four digits at a time from the right; the first group may be shorter
         rest, group = np.divmod(rest, 10_000)
         digits = min(4, end - len(head))
-        if digits == 4 and len(numbers):
-            # A full group is one 4-byte word a row, written through a strided (unaligned) view of the text:
-            # half the time of copying rows of four bytes out of a fancy-indexed block.
+        if end >= 4 and len(numbers):
+            # A group is one 4-byte word a row, written through a strided (unaligned) view of the text: half
+            # the time of copying rows of bytes out of a fancy-indexed block. A shorter first group's word
+            # reaches back into the prefix, which is written after the digits.
             words = np.ndarray((len(numbers),), dtype="<u4", buffer=text, offset=end - 4, strides=(size,))
             words[...] = _FOUR_DIGIT_WORDS.take(group)
         else:
             text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
+    text[:, : len(head)] = head
     offsets = np.arange(0, (len(numbers) + 1) * size, size, dtype=np.int32)
     return pa.Array.from_buffers(pa.string(), len(numbers), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
