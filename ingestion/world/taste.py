@@ -151,6 +151,16 @@ class TasteRouter:
             order = np.argsort(key, kind="stable")
             bounds = np.searchsorted(key[order], np.arange(n_groups * n_items + 1))
             self.sides.append((bounds, np.repeat(np.arange(len(group)), k)[order], n_items))
+        # Work arrays of the day's pairs (a million at SF10), kept from day to day: fresh arrays of that size
+        # were page-faulted in (and zeroed by the kernel) every day, about as costly as filling them.
+        self._work: dict[tuple[int, str], np.ndarray] = {}
+
+    def _array(self, side: int, name: str, n: int, dtype: type) -> np.ndarray:
+        """A work array of ``n`` items (its contents are left over: the caller fills it)."""
+        have = self._work.get((side, name))
+        if have is None or len(have) < n:
+            have = self._work[(side, name)] = np.empty(max(n, 1 << 16, 2 * len(have) if have is not None else 0), dtype)
+        return have[:n]
 
     def route(
         self,
@@ -167,8 +177,8 @@ class TasteRouter:
         if not n:
             return out
         masses, spans = [], []
-        for (bounds, cust, n_items), item in zip(
-            self.sides, (self.brand_of_product[line_product], line_product), strict=True
+        for side, ((bounds, cust, n_items), item) in enumerate(
+            zip(self.sides, (self.brand_of_product[line_product], line_product), strict=True)
         ):
             key = line_group * n_items + item
             # A group with no holder at all lies past the table: its runs are empty.
@@ -179,11 +189,17 @@ class TasteRouter:
             # Only the pairs in today's lines' ranges (about a million at scale 10), laid end to end: summing
             # every pair's weight each day cost more than the rest of the routing. The runs are summed in one
             # sequential cumulative sum (as ever: a draw's exact position depends on every sum before it).
-            pair = _runs(lo, size, start)
+            n_pairs = int(size.sum())
+            pair = _runs(lo, size, start, self._array(side, "steps", n_pairs, np.int64))
             # Each pair's weight once, then the runs from it (they read it in order), when the runs outnumber
-            # the pairs (a popular brand's holders, over and over); else straight from the customers.
-            w = np.take(weight[cust], pair) if len(pair) > len(cust) else weight[np.take(cust, pair)]
-            cum = np.empty(len(w) + 1)
+            # the pairs (a popular brand's holders, over and over); else straight from the customers. (Every
+            # index is in range: mode="clip" only spares take() a buffered copy of its output.)
+            w = self._array(side, "w", n_pairs, np.float64)
+            if n_pairs > len(cust):
+                np.take(weight[cust], pair, out=w, mode="clip")
+            else:
+                np.take(weight, np.take(cust, pair), out=w, mode="clip")
+            cum = self._array(side, "cum", n_pairs + 1, np.float64)
             cum[0] = 0.0
             np.cumsum(w, out=cum[1:])
             masses.append(cum[start + size] - cum[start])
@@ -210,13 +226,13 @@ class TasteRouter:
         return out
 
 
-def _runs(lo: np.ndarray, size: np.ndarray, start: np.ndarray) -> np.ndarray:
+def _runs(lo: np.ndarray, size: np.ndarray, start: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The indexes ``lo[i] .. lo[i] + size[i] - 1`` of every run ``i`` end to end (``start`` = where each run
-    begins in the output): a running sum of steps of one, with a jump to each run's first index. The
-    repeat-and-add of an arange made three arrays of a million indexes a day."""
-    steps = np.ones(int(size.sum()), dtype=np.int64)
+    begins in the output), written to ``out`` (``size.sum()`` items): a running sum of steps of one, with a jump
+    to each run's first index. The repeat-and-add of an arange made three arrays of a million indexes a day."""
+    out.fill(1)
     full = size > 0
     first, begin = lo[full], start[full]
     # The step into a run's first index from the previous run's last one (from 0 before the first run).
-    steps[begin] = first - np.r_[0, (first + size[full] - 1)[:-1]]
-    return np.cumsum(steps)
+    out[begin] = first - np.r_[0, (first + size[full] - 1)[:-1]]
+    return np.cumsum(out, out=out)
