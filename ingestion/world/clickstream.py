@@ -101,8 +101,8 @@ class _People:
     customer_id: pa.Array
     home_ip: pa.Array
     user_agent: np.ndarray  # index into USER_AGENTS
-    signed_up: np.ndarray
-    lapsed: np.ndarray
+    active_from: np.ndarray  # first day index a customer browses: signed up by the end of that day
+    active_until: np.ndarray  # first day index a customer no longer browses: lapsed by its midnight (or never)
     browse_rate: np.ndarray
     product_id: pa.Array
     popularity: InverseCdf  # what Generator.choice(p=popularity) searches
@@ -137,6 +137,12 @@ class Clickstream:
         # Plain NumPy columns, computed once: per-day pandas look-ups on Arrow-backed strings cost more than
         # generating the events.
         cust = self.customers
+        # Who is active on day t, as two day indexes per customer found once (signed up by the next midnight,
+        # not lapsed by this one: a lapse time of NaT sorts last, never): comparing every customer's
+        # timestamps with each day's cost more than the day's draws.
+        midnights = self.days.to_numpy().astype("datetime64[ns]")
+        signed_up = cust["signed_up_at"].to_numpy(dtype="datetime64[ns]")
+        lapsed = cust["lapsed_from"].to_numpy(dtype="datetime64[ns]")
         popularity = self.products["popularity"].to_numpy(dtype=float)
         cdf = popularity.cumsum()
         cdf /= cdf[-1]
@@ -144,8 +150,8 @@ class Clickstream:
             customer_id=pa.array(cust["customer_id"].to_numpy(dtype=object), pa.string()),
             home_ip=pa.array(cust["home_ip"].to_numpy(dtype=object), pa.string()),
             user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
-            signed_up=cust["signed_up_at"].to_numpy(dtype="datetime64[ns]"),
-            lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
+            active_from=np.searchsorted(midnights + np.timedelta64(1, "D"), signed_up, side="left"),
+            active_until=np.searchsorted(midnights, lapsed, side="left"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
             product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
             popularity=InverseCdf(cdf),
@@ -175,13 +181,12 @@ class Clickstream:
                 bought_start=starts[lo[t] : hi[t]],
                 bought_count=counts[lo[t] : hi[t]],
             )
-            yield day, self._events_for_day(day, todays, people)
+            yield day, self._events_for_day(t, day, todays, people)
 
-    def _events_for_day(self, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
+    def _events_for_day(self, t: int, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
         rng = rng_for(self.seed, f"clickstream-{day.date()}")
         # Browse sessions: active customers by persona rate, plus anonymous visitors.
-        stamp = day.to_datetime64()
-        active = (cust.signed_up <= stamp + np.timedelta64(1, "D")) & ~(cust.lapsed <= stamp)
+        active = (cust.active_from <= t) & (t < cust.active_until)
         browsing = np.flatnonzero(active & (rng.random(len(cust.customer_id)) < cust.browse_rate))
         n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
         n_browse = len(browsing) + n_anon

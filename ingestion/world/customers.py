@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ingestion.world.ids import sequential_ids
 from ingestion.world.params import PERSONAS
 from ingestion.world.pools import Pools
 from ingestion.world.random import rng_for
@@ -82,7 +83,8 @@ def generate_customers(
     tier = np.where(persona == "loyal_premium", "gold", np.where(persona == "bargain_hunter", "silver", "none"))
     profiles = pd.DataFrame(
         {
-            "customer_id": [f"C{i:07d}" for i in ids],
+            # Written by NumPy (ids.numbered) while they fit seven digits; wider ids keep the f-string's text.
+            "customer_id": sequential_ids("C", n, 7) if n < 10**7 else [f"C{i:07d}" for i in ids],
             "email": ident["email"],
             "first_name": ident["first_name"],
             "last_name": ident["last_name"],

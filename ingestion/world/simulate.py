@@ -201,10 +201,11 @@ def simulate(
             again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
             if len(again):
                 owned_keys = by_taste[again] * n_products + prod_l[again]
-                # The set finds the owned keys in one C loop; a membership test per key from Python cost more.
-                seen = owned.intersection(owned_keys.tolist())
-                if seen:
-                    by_taste[again[np.isin(owned_keys, np.fromiter(seen, np.int64, len(seen)))]] = -1
+                # The set finds the owned keys in one C loop; a membership test per key in the whole set cost more.
+                keys = owned_keys.tolist()
+                seen = owned.intersection(keys)
+                if seen:  # a look-up in the day's few owned keys, not in everything bought so far
+                    by_taste[again[np.fromiter((k in seen for k in keys), bool, len(keys))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
