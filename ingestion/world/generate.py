@@ -220,7 +220,8 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
             "line_amount_cents": amount,
             # One date object per calendar day, looked up (not one built per line).
             "order_date": days.date[priced["day"].to_numpy()[sort]],
-        }
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)  # exact int64 sums
     region = orders["region"].to_numpy()
@@ -237,7 +238,8 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
             "warehouse_id": _text(pd.Series(region_codes).map(region_warehouse())).take(region),
             "subtotal_cents": subtotal.astype(np.int64),
             "persona": profiles["persona"].array.take(customer),
-        }
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     return out, lines, order_pos
 

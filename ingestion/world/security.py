@@ -77,7 +77,8 @@ def login_events(
             "succeeded": np.concatenate(succeeded)[order],
             # Python objects (None or the attack's id), the column concatenating the frames used to give.
             "attack_id": pd.Series(attack_ids[np.concatenate(attack_of)[order] + 1], dtype=object),
-        }
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     return events, pd.DataFrame(attacks)
 

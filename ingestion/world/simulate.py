@@ -318,7 +318,8 @@ class _Columns:
     def frame(self, columns: list[str] | None = None) -> pd.DataFrame:
         if not self.chunks:
             return pd.DataFrame(columns=columns)
-        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()})
+        # The concatenations are fresh arrays: copy=False spares pandas copying them into one block again.
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()}, copy=False)
 
 
 class _OrderBook:
