@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
-from ingestion.world.ids import is_in, numbered, positions
+from ingestion.world.ids import arrow_column, is_in, numbered, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -147,30 +147,30 @@ class Clickstream:
         cdf = popularity.cumsum()
         cdf /= cdf[-1]
         people = _People(
-            customer_id=pa.array(cust["customer_id"].to_numpy(dtype=object), pa.string()),
-            home_ip=pa.array(cust["home_ip"].to_numpy(dtype=object), pa.string()),
+            customer_id=arrow_column(cust["customer_id"]).cast(pa.string()),
+            home_ip=arrow_column(cust["home_ip"]).cast(pa.string()),
             user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
             active_from=np.searchsorted(midnights + np.timedelta64(1, "D"), signed_up, side="left"),
             active_until=np.searchsorted(midnights, lapsed, side="left"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
-            product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
+            product_id=arrow_column(self.products["product_id"]).cast(pa.string()),
             popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
         by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
         order_day = ordered_at.astype("datetime64[D]")[by_day]
-        order_id = self.orders["order_id"].to_numpy(dtype=object)[by_day]
+        # Text straight from the Arrow-backed columns (a detour through NumPy made a Python string per order).
         columns = {
-            "order_id": pa.array(order_id, pa.string()),
+            "order_id": arrow_column(self.orders["order_id"]).cast(pa.string()).take(by_day),
             "ordered_at": ordered_at[by_day],
-            "channel": pa.array(self.orders["channel"].to_numpy(dtype=object)[by_day], pa.string()),
+            "channel": arrow_column(self.orders["channel"]).cast(pa.string()).take(by_day),
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
         line_order = positions(self.order_lines["order_id"], columns["order_id"])
         line_sort = np.argsort(line_order, kind="stable")
         products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
-        counts = np.bincount(line_order, minlength=len(order_id))
+        counts = np.bincount(line_order, minlength=len(by_day))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
         lo, hi = np.searchsorted(order_day, day_keys, "left"), np.searchsorted(order_day, day_keys, "right")
