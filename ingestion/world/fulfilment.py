@@ -100,10 +100,15 @@ def fulfil(
     if order_of_line is None:
         order_of_line = positions(lines["order_id"], pa.array(orders["order_id"]))
     line_delivered = delivered_at[order_of_line]
-    requested = line_delivered + pd.to_timedelta(rng.gamma(2.0, 4.0, len(lines)) * 86400, "s").round("s")
-    returned = ~pd.isna(line_delivered) & (rng.random(len(lines)) < rate) & (requested < end)
-    r = lines[returned]
-    req = pd.Series(requested[returned])
+    wait = rng.gamma(2.0, 4.0, len(lines)) * 86400
+    # The request time only of the lines that may come back (delivered, and drawn by the return rate): the
+    # conversion is elementwise, and doing it for every one of millions of lines cost more than the draws.
+    maybe = np.flatnonzero(~pd.isna(line_delivered) & (rng.random(len(lines)) < rate))
+    requested = line_delivered[maybe] + pd.to_timedelta(wait[maybe], "s").round("s")
+    back = requested < end
+    returned = maybe[back]
+    r = lines.take(returned)
+    req = pd.Series(requested[back])
     received = req + pd.to_timedelta(rng.gamma(2.0, 2.5, len(r)) * 86400, "s").round("s")
     returns = pd.DataFrame(
         {

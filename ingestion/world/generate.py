@@ -189,7 +189,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     early = same_day & (orders["second"].to_numpy() <= signup_second)
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
     # Sorted by day, second and sequence number (unique: any sort gives this order).
-    by_time = np.lexsort((orders["order_seq"].to_numpy(), orders["second"].to_numpy(), orders["day"].to_numpy()))
+    by_time = _lexsort((orders["order_seq"].to_numpy(), orders["second"].to_numpy(), orders["day"].to_numpy()))
     orders = orders.take(by_time).reset_index(drop=True)
     orders["order_id"] = sequential_ids("O", len(orders), 9)
     # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
@@ -199,7 +199,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     priced = price_lines(sim.order_lines, sim.orders, catalog)
     product, sku = priced["product"].to_numpy(), priced["sku"].to_numpy()
     order_pos = position[priced["order_seq"].to_numpy()]
-    sort = np.lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
+    sort = _lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
     order_pos, product, sku = order_pos[sort], product[sort], sku[sort]
     first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])
     if len(first) != len(orders):  # an order is a shopper's lines of a day: it cannot be empty
@@ -242,6 +242,20 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
         copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     return out, lines, order_pos
+
+
+def _lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key first; stable) of non-negative integer keys, as one stable argsort of
+    a single int64 key when their ranges fit in it: np.lexsort sorts once per key (0.45 s for the lines at SF10)."""
+    if not len(keys[0]) or any(k.min() < 0 for k in keys):
+        return np.lexsort(keys)
+    ranges = [int(k.max()) + 1 for k in keys]
+    if np.prod([float(r) for r in ranges]) >= 2.0**62:
+        return np.lexsort(keys)
+    combined = keys[-1].astype(np.int64)
+    for key, size in zip(keys[-2::-1], ranges[-2::-1], strict=True):
+        combined = combined * size + key
+    return np.argsort(combined, kind="stable")
 
 
 def _text(values) -> pd.api.extensions.ExtensionArray:
@@ -306,7 +320,7 @@ def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.Datetim
     ids = profiles["customer_id"].to_numpy()
     current = profiles["loyalty_tier"].to_numpy(dtype=object).copy()
     signed_up = profiles["signed_up_at"].to_numpy()
-    paid = orders[orders["status"] != "cancelled"]
+    paid = orders[["customer_id", "ordered_at", "order_total_cents"]][(orders["status"] != "cancelled").to_numpy()]
     customer = positions(paid["customer_id"], pa.array(ids, pa.string()))  # Arrow's hash look-up, not pandas'
     # Spend before each window edge, per customer: order totals bucketed by the sorted edges, then summed
     # cumulatively, so every month's trailing window is a difference of two columns.
