@@ -64,3 +64,27 @@ def arrow_column(values: pd.Series) -> pa.Array:
     """The column as one Arrow array (Arrow-backed text without a copy)."""
     array = pa.array(values)
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """``np.lexsort(keys)`` (the last key first; stable) of integer keys, as one stable argsort of a single int64
+    key when their ranges fit in it: np.lexsort sorts once per key (0.45 s for the order lines at SF10). Each key
+    is shifted to start at 0 and divided by the greatest common divisor of its steps (timestamps in whole
+    seconds stored as microseconds), which keeps its order and its ties."""
+    if not len(keys[0]):
+        return np.lexsort(keys)
+    compact, ranges = [], []
+    for key in keys:
+        low, high = int(key.min()), int(key.max())
+        if high - low >= 2**62:  # (NaT's minimum int64, say): the shifted key would overflow
+            return np.lexsort(keys)
+        steps = key.astype(np.int64) - low
+        divisor = int(np.gcd.reduce(steps)) or 1
+        compact.append(steps // divisor)
+        ranges.append(int(steps.max()) // divisor + 1)
+    if np.prod([float(r) for r in ranges]) >= 2.0**62:
+        return np.lexsort(keys)
+    combined = compact[-1]
+    for key, size in zip(compact[-2::-1], ranges[-2::-1], strict=True):
+        combined = combined * size + key
+    return np.argsort(combined, kind="stable")

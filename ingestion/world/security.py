@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ingestion.world.clickstream import ip_addresses
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import lexsort, sequential_ids
 from ingestion.world.random import rng_for
 
 STAFF = 30
@@ -66,7 +66,7 @@ def login_events(
     # Sorted by time, then account id (stable), as sort_values did: an account id's rank among the sorted ids
     # stands for the id (equal ids, equal ranks).
     rank, _ = pd.factorize(profiles["customer_id"], sort=True)
-    order = np.lexsort((rank[account], when))
+    order = lexsort((rank[account], when.view(np.int64)))
     attack_ids = np.array([None] + [a["attack_id"] for a in attacks], dtype=object)
     events = pd.DataFrame(
         {

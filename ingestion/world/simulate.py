@@ -137,6 +137,7 @@ def simulate(
     owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
+    shop_w, shop_w_set = np.zeros(len(profiles)), np.zeros(0, dtype=np.int64)  # today's shopping weights
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -172,7 +173,8 @@ def simulate(
         alive = np.flatnonzero((signup_g <= t) & (lapse_g > t))
         act = by_group.take(alive)  # active customers, grouped by region x persona (so by region too)
         act_group = group_g.take(alive)
-        n_active_g = np.bincount(act_group, minlength=n_groups)
+        # act_group is sorted: each group's count is where its run ends less where it starts.
+        n_active_g = np.diff(np.searchsorted(act_group, np.arange(n_groups + 1)))
         n_active_r = n_active_g.reshape(n_regions, n_personas).sum(axis=1)
         shopped = n_active_r[reg_l] > 0
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
@@ -193,8 +195,10 @@ def simulate(
             line_group = reg_l * n_personas + pick
             # Per-customer taste: some lines go to an active customer of the same region and persona who
             # holds the line's brand or product as a favourite; they shop today.
-            shop_w = np.zeros(len(profiles))
+            # One array for every day (a fresh one was page-faulted in daily): yesterday's shoppers reset.
+            shop_w[shop_w_set] = 0.0
             shop_w[act] = weight
+            shop_w_set = act
             by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
             # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
             # owns the product leaves the line to the day's visitors.
