@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import numbered, sequential_ids
 from ingestion.world.params import PERSONAS
 from ingestion.world.pools import Pools
 from ingestion.world.random import rng_for
@@ -39,13 +40,18 @@ def _identity(rng: np.random.Generator, pools: Pools, ids: np.ndarray, region_id
         "last_name": last,
         # The id in the address keeps emails unique without a Python loop over customers.
         "email": (local + pd.Series(ids).astype(str) + "@" + domains).to_numpy(),
-        "phone": np.array(
-            [f"+1-{a}-{b}-{c:04d}" for a, b, c in zip(digits[:, 0], digits[:, 1], line, strict=True)], dtype=object
-        ),
+        "phone": _phones(digits[:, 0], digits[:, 1], line),
         "street_address": pools.streets[rng.integers(0, len(pools.streets), n)],
         "city": pools.cities[region_idx * per_region + rng.integers(0, per_region, n)],
         "region_code": np.asarray(regions)[region_idx],
     }
+
+
+def _phones(area: np.ndarray, exchange: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """``f"+1-{a}-{b}-{c:04d}"`` of each three-digit area and exchange and four-digit line, as Python strings
+    (the caller blanks some): the digits written by ids.numbered and joined by Arrow, not an f-string a row."""
+    parts = [numbered("", area, 3), numbered("", exchange, 3), numbered("", line, 4)]
+    return pc.binary_join_element_wise("+1", *parts, "-").to_numpy(zero_copy_only=False)
 
 
 def generate_customers(

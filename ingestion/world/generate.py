@@ -260,19 +260,24 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     rng = rng_for(seed, "promo_redemptions")
     orders = orders.copy()
     aud = campaigns.audiences[campaigns.audiences["assigned_group"] == "treatment"]
-    day = orders["ordered_at"].dt.normalize()
+    day = orders["ordered_at"].dt.normalize().to_numpy()
     code = pd.Series(None, index=orders.index, dtype=object)
+    coded = np.zeros(len(orders), dtype=bool)  # code.notna(), kept as the codes are given
     pct = np.zeros(len(orders))
+    # Each order's customer as a code into the distinct customers, found once: a campaign's members are then
+    # looked up among those (not among millions of orders' text ids, once per campaign).
+    customer_code, customers = pd.factorize(orders["customer_id"])
     for c in campaigns.campaigns.itertuples():
         members = aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"]
         eligible = (
-            is_in(orders["customer_id"], members)
-            & (day >= pd.Timestamp(c.starts_on))
-            & (day <= pd.Timestamp(c.ends_on))
-            & code.isna()
-        ).to_numpy()
+            np.r_[is_in(pd.Series(customers), members), False][customer_code]  # (code -1: no customer, never in)
+            & (day >= pd.Timestamp(c.starts_on).to_datetime64())
+            & (day <= pd.Timestamp(c.ends_on).to_datetime64())
+            & ~coded
+        )
         use = eligible & (rng.random(len(orders)) < PROMO_REDEMPTION_RATE)
         code[use] = c.promo_code
+        coded |= use
         pct[use] = c.promo_discount_pct
     promo = np.floor(orders["subtotal_cents"].to_numpy() * pct + 0.5).astype(np.int64)
     taxable = orders["subtotal_cents"].to_numpy() - promo
