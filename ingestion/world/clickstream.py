@@ -278,7 +278,8 @@ class Clickstream:
         return pa.table(
             {
                 "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
-                "session_id": numbered(f"S{prefix}-", session_of, 7),
+                # Each session's id written once and spread to its events (the same text a row).
+                "session_id": numbered(f"S{prefix}-", np.arange(n), 7).take(session_of),
                 # Per session, then spread to its events: a take of a day's few thousand sessions' values is
                 # cheaper than one per event from every customer's (the same text and nulls either way).
                 "customer_id": cust.customer_id.take(_masked(cust_idx, ~known)).take(session_of),

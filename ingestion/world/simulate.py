@@ -137,7 +137,7 @@ def simulate(
     owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
-    shop_w, shop_w_set = np.zeros(len(profiles)), np.zeros(0, dtype=np.int64)  # today's shopping weights
+    shop_w = np.zeros(len(profiles))  # today's shopping weight of every customer (0: not active)
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -195,10 +195,9 @@ def simulate(
             line_group = reg_l * n_personas + pick
             # Per-customer taste: some lines go to an active customer of the same region and persona who
             # holds the line's brand or product as a favourite; they shop today.
-            # One array for every day (a fresh one was page-faulted in daily): yesterday's shoppers reset.
-            shop_w[shop_w_set] = 0.0
+            # One array for every day (a fresh one was page-faulted in daily), cleared and refilled.
+            shop_w.fill(0.0)
             shop_w[act] = weight
-            shop_w_set = act
             by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
             # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
             # owns the product leaves the line to the day's visitors.
