@@ -10,7 +10,7 @@ rates (window shoppers browse often and rarely buy), some anonymous, some abando
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -132,6 +132,8 @@ class Clickstream:
     products: pd.DataFrame  # product_id, popularity
     orders: pd.DataFrame  # web/app orders: order_id, customer_id, ordered_at, channel
     order_lines: pd.DataFrame  # order_id, product_id
+    # Each order line's row in ``orders`` when the generator knew it (else looked up by order id).
+    line_order: np.ndarray | None = field(default=None, repr=False)
 
     def events_by_day(self) -> Iterator[tuple[pd.Timestamp, pa.Table]]:
         # Plain NumPy columns, computed once: per-day pandas look-ups on Arrow-backed strings cost more than
@@ -167,7 +169,12 @@ class Clickstream:
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
-        line_order = positions(self.order_lines["order_id"], columns["order_id"])
+        if self.line_order is None:
+            line_order = positions(self.order_lines["order_id"], columns["order_id"])
+        else:  # the rows carried from generation, renumbered in the day-sorted order
+            day_sorted_row = np.empty(len(by_day), dtype=np.int64)
+            day_sorted_row[by_day] = np.arange(len(by_day))
+            line_order = day_sorted_row[self.line_order]
         line_sort = np.argsort(line_order, kind="stable")
         products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
         counts = np.bincount(line_order, minlength=len(by_day))
@@ -370,20 +377,27 @@ def build_clickstream(
     products: pd.DataFrame,
     orders: pd.DataFrame,
     lines: pd.DataFrame,
+    order_of_line: np.ndarray | None = None,
 ) -> Clickstream:
+    """The clickstream's inputs; ``order_of_line`` is each line's row in ``orders`` when the caller knows it
+    (the web and app lines and their orders are then found without looking the text ids up)."""
     rng = rng_for(seed, "devices")
     customers = profiles[["customer_id", "persona", "signed_up_at", "lapsed_from"]].assign(
         home_ip=ip_addresses(seed, len(profiles), "home"),
         user_agent=USER_AGENTS[rng.integers(0, len(USER_AGENTS), len(profiles))],
     )
     # Columns first, then rows: filtering every column of millions of orders (and lines) cost more.
-    online = orders[["order_id", "customer_id", "ordered_at", "channel"]][
-        (orders["channel"] != "marketplace").to_numpy()
-    ]
+    is_online = (orders["channel"] != "marketplace").to_numpy()
+    online = orders[["order_id", "customer_id", "ordered_at", "channel"]][is_online]
     # Each order's customer by Arrow's hash look-up (a pandas reindex on text ids cost a quarter second at SF10).
     online = online.assign(
         customer_index=positions(online["customer_id"], pa.array(profiles["customer_id"], pa.string()))
     )
+    if order_of_line is None:
+        online_line, line_order = is_in(lines["order_id"], online["order_id"]), None
+    else:
+        online_line = is_online[order_of_line]
+        line_order = (np.cumsum(is_online) - 1)[order_of_line[online_line]]  # row among the online orders
     return Clickstream(
         seed=seed,
         days=days,
@@ -392,5 +406,6 @@ def build_clickstream(
             popularity=products["popularity"] / products["popularity"].sum()
         ),
         orders=online.reset_index(drop=True),
-        order_lines=lines[["order_id", "product_id"]][is_in(lines["order_id"], online["order_id"])],
+        order_lines=lines[["order_id", "product_id"]][online_line],
+        line_order=line_order,
     )

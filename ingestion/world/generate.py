@@ -126,7 +126,9 @@ def generate_world(settings: Settings) -> World:
         .sort_values(["changed_at", "customer_id", "change_type"], kind="stable")
         .reset_index(drop=True)
     )
-    clickstream = build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines)
+    clickstream = build_clickstream(
+        seed, days, customers.profiles, catalog.products, after["orders"], lines, order_of_line
+    )
     logins, login_attacks = login_events(seed, customers.profiles, clickstream.customers["home_ip"].to_numpy(), days)
     access, access_attacks = data_access_events(seed, days)
     # The extracts are taken at midnight after the last day: what happens later is not in them.
