@@ -119,9 +119,11 @@ def reviews(
             "ordered_at": orders["ordered_at"].to_numpy()[order],
         }
     )
-    returned = cand.set_index(["order_id", "line_number"]).index.isin(
-        returns.set_index(["order_id", "line_number"]).index
-    )
+    # Returned lines as (order row, line number) integer pairs: a MultiIndex isin over text ids cost more.
+    cand_line, return_line = cand["line_number"].to_numpy(), returns["line_number"].to_numpy()
+    width = int(np.concatenate([cand_line, return_line]).max(initial=0)) + 1
+    return_order = positions(returns["order_id"], pa.array(orders["order_id"], pa.string()))
+    returned = np.isin(order * width + cand_line, return_order * width + return_line)
     score = 3.6 + 0.9 * quality.reindex(cand["product_id"]).to_numpy() - 1.8 * returned + rng.normal(0, 0.7, len(cand))
     rating = np.clip(np.round(score), 1, 5).astype(int)
     sentiment = np.select([rating >= 4, rating == 3], ["positive", "neutral"], "negative")
@@ -136,12 +138,24 @@ def reviews(
     bounds = np.array([[len(pools[s][0]), len(pools[s][1])] for s in pools])
     kind = pd.Index(list(pools)).get_indexer(sentiment)
     drawn = rng.integers(0, bounds[kind].reshape(-1)).reshape(-1, 2) if len(kind) else np.zeros((0, 2), dtype=int)
-    heads, details = [], []
-    for s, noun, (h, d) in zip(sentiment, nouns, drawn.tolist(), strict=True):
-        pool, det = pools[s]
-        heads.append(pool[h])
-        details.append(det[d].format(noun=noun.lower()))
-    body = np.array([f"{h}. Honestly, {d}." for h, d in zip(heads, details, strict=True)], dtype=object)
+    # Heads by index into all pools laid end to end; details formatted once per (template, noun) pair that
+    # occurs and looked up (a format call per review cost more than the rest of the reviews).
+    head_start = np.cumsum([0] + [len(pools[s][0]) for s in pools])[:-1]
+    detail_start = np.cumsum([0] + [len(pools[s][1]) for s in pools])[:-1]
+    all_heads = np.array([h for s in pools for h in pools[s][0]], dtype=object)
+    all_details = [d for s in pools for d in pools[s][1]]
+    heads = all_heads[head_start[kind] + drawn[:, 0]]
+    noun_code, noun_text = pd.factorize(nouns)
+    pair, pair_of_review = np.unique(
+        (detail_start[kind] + drawn[:, 1]) * len(noun_text) + noun_code, return_inverse=True
+    )
+    formatted = np.array(
+        [all_details[k // len(noun_text)].format(noun=noun_text[k % len(noun_text)].lower()) for k in pair.tolist()]
+        + [""],  # (a spare entry: np.array of no strings would not be an object array)
+        dtype=object,
+    )
+    details = formatted[pair_of_review.reshape(-1)]
+    body = heads + ". Honestly, " + details + "."
     body = body + _pii_suffix(rng, len(cand), 0.03)
     created = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 4.0, len(cand)) * 86400 + 3 * 86400, "s").round("s")
     frame = pd.DataFrame(
