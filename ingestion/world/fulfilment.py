@@ -33,6 +33,11 @@ RETURN_RATE = {
 CANCEL_RATE = 0.03
 
 
+def _labels(values) -> pd.api.extensions.ExtensionArray:
+    """A few labels as a pandas text array, for columns taken from it by index."""
+    return pd.array(list(values), dtype="str")
+
+
 def fulfil(
     seed: int,
     orders: pd.DataFrame,
@@ -54,16 +59,21 @@ def fulfil(
     cancelled = rng.random(n) < CANCEL_RATE
     authorized = placed + pd.to_timedelta(rng.integers(5, 120, n), "s")
     # The extract is taken at ``end``: a payment authorized after it is not in it yet (the order is "placed").
+    # Label columns are taken from a few Arrow-backed labels by index (NumPy arrays of millions of strings
+    # cost more to build and for pandas to convert), and the frames are not copied into blocks before being
+    # filtered (copy=False: their columns are fresh).
     payments = pd.DataFrame(
         {
             "payment_id": "PAY" + orders["order_id"].str[1:],
             "order_id": orders["order_id"],
-            "method": PAYMENT_METHODS[rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])],
+            "method": _labels(PAYMENT_METHODS).take(rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])),
             "amount_cents": orders["order_total_cents"],
-            "status": np.where(cancelled, "voided", "captured"),
+            "status": _labels(["captured", "voided"]).take(cancelled.astype(np.intp)),
             "authorized_at": authorized,
-        }
-    )[authorized < end].reset_index(drop=True)
+        },
+        copy=False,
+    ).take(np.flatnonzero((authorized < end).to_numpy()))
+    payments = payments.reset_index(drop=True)
 
     # Each order's warehouse by Arrow's hash look-up, its hours by position (a .loc on text ids per order cost
     # more than the draws).
@@ -80,13 +90,15 @@ def fulfil(
             "shipment_id": "SHP" + orders["order_id"].str[1:],
             "order_id": orders["order_id"],
             "warehouse_id": orders["warehouse_id"],
-            "carrier": CARRIERS[rng.choice(3, n, p=[0.45, 0.3, 0.25])],
+            "carrier": _labels(CARRIERS).take(rng.choice(3, n, p=[0.45, 0.3, 0.25])),
             "picked_at": pick.where(pick < end),
             "packed_at": pack.where(pack < end),
             "shipped_at": ship.where(shipped),
             "delivered_at": deliver.where(shipped & (deliver < end)),
-        }
-    )[~cancelled & (pick < end)].reset_index(drop=True)
+        },
+        copy=False,
+    ).take(np.flatnonzero((~cancelled & (pick < end)).to_numpy()))
+    shipments = shipments.reset_index(drop=True)
 
     status = np.select(
         [cancelled, deliver < end, ship < end, authorized < end],
