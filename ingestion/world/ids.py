@@ -67,8 +67,8 @@ def arrow_column(values: pd.Series) -> pa.Array:
 
 
 def lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
-    """``np.lexsort(keys)`` (the last key first; stable) of integer keys, as one stable argsort of a single int64
-    key when their ranges fit in it: np.lexsort sorts once per key (0.45 s for the order lines at SF10). Each key
+    """``np.lexsort(keys)`` (the last key first; stable) of integer keys, as one sort of a single int64 key when
+    their ranges fit in it: np.lexsort sorts once per key (0.45 s for the order lines at SF10). Each key
     is shifted to start at 0 and divided by the greatest common divisor of its steps (timestamps in whole
     seconds stored as microseconds), which keeps its order and its ties."""
     if not len(keys[0]):
@@ -87,4 +87,13 @@ def lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     combined = compact[-1]
     for key, size in zip(compact[-2::-1], ranges[-2::-1], strict=True):
         combined = combined * size + key
-    return np.argsort(combined, kind="stable")
+    # NumPy's default argsort is three times faster than its stable one on millions of shuffled keys; rows with
+    # equal keys are then put back in their input order, which makes the result the stable sort's.
+    order = np.argsort(combined)
+    ordered = combined[order]
+    tie = ordered[1:] == ordered[:-1]
+    if tie.any():
+        run = np.cumsum(np.r_[True, ~tie])  # runs of equal keys, numbered along the sorted order
+        tied = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
+        order[tied] = order[tied][np.lexsort((order[tied], run[tied]))]
+    return order
