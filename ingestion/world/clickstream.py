@@ -10,7 +10,7 @@ rates (window shoppers browse often and rarely buy), some anonymous, some abando
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
-from ingestion.world.ids import is_in, numbered, positions
+from ingestion.world.ids import arrow_column, is_in, numbered, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -101,8 +101,8 @@ class _People:
     customer_id: pa.Array
     home_ip: pa.Array
     user_agent: np.ndarray  # index into USER_AGENTS
-    signed_up: np.ndarray
-    lapsed: np.ndarray
+    active_from: np.ndarray  # first day index a customer browses: signed up by the end of that day
+    active_until: np.ndarray  # first day index a customer no longer browses: lapsed by its midnight (or never)
     browse_rate: np.ndarray
     product_id: pa.Array
     popularity: InverseCdf  # what Generator.choice(p=popularity) searches
@@ -132,39 +132,52 @@ class Clickstream:
     products: pd.DataFrame  # product_id, popularity
     orders: pd.DataFrame  # web/app orders: order_id, customer_id, ordered_at, channel
     order_lines: pd.DataFrame  # order_id, product_id
+    # Each order line's row in ``orders`` when the generator knew it (else looked up by order id).
+    line_order: np.ndarray | None = field(default=None, repr=False)
 
     def events_by_day(self) -> Iterator[tuple[pd.Timestamp, pa.Table]]:
         # Plain NumPy columns, computed once: per-day pandas look-ups on Arrow-backed strings cost more than
         # generating the events.
         cust = self.customers
+        # Who is active on day t, as two day indexes per customer found once (signed up by the next midnight,
+        # not lapsed by this one: a lapse time of NaT sorts last, never): comparing every customer's
+        # timestamps with each day's cost more than the day's draws.
+        midnights = self.days.to_numpy().astype("datetime64[ns]")
+        signed_up = cust["signed_up_at"].to_numpy(dtype="datetime64[ns]")
+        lapsed = cust["lapsed_from"].to_numpy(dtype="datetime64[ns]")
         popularity = self.products["popularity"].to_numpy(dtype=float)
         cdf = popularity.cumsum()
         cdf /= cdf[-1]
         people = _People(
-            customer_id=pa.array(cust["customer_id"].to_numpy(dtype=object), pa.string()),
-            home_ip=pa.array(cust["home_ip"].to_numpy(dtype=object), pa.string()),
+            customer_id=arrow_column(cust["customer_id"]).cast(pa.string()),
+            home_ip=arrow_column(cust["home_ip"]).cast(pa.string()),
             user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
-            signed_up=cust["signed_up_at"].to_numpy(dtype="datetime64[ns]"),
-            lapsed=cust["lapsed_from"].to_numpy(dtype="datetime64[ns]"),
+            active_from=np.searchsorted(midnights + np.timedelta64(1, "D"), signed_up, side="left"),
+            active_until=np.searchsorted(midnights, lapsed, side="left"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
-            product_id=pa.array(self.products["product_id"].to_numpy(dtype=object), pa.string()),
+            product_id=arrow_column(self.products["product_id"]).cast(pa.string()),
             popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
         by_day = np.argsort(ordered_at.astype("datetime64[D]"), kind="stable")  # order of rows kept within a day
         order_day = ordered_at.astype("datetime64[D]")[by_day]
-        order_id = self.orders["order_id"].to_numpy(dtype=object)[by_day]
+        # Text straight from the Arrow-backed columns (a detour through NumPy made a Python string per order).
         columns = {
-            "order_id": pa.array(order_id, pa.string()),
+            "order_id": arrow_column(self.orders["order_id"]).cast(pa.string()).take(by_day),
             "ordered_at": ordered_at[by_day],
-            "channel": pa.array(self.orders["channel"].to_numpy(dtype=object)[by_day], pa.string()),
+            "channel": arrow_column(self.orders["channel"]).cast(pa.string()).take(by_day),
             "customer_index": self.orders["customer_index"].to_numpy(dtype=np.int64)[by_day],
         }
         # Each order's bought products (its lines in their order): a flat array with start and count per order.
-        line_order = positions(self.order_lines["order_id"], columns["order_id"])
+        if self.line_order is None:
+            line_order = positions(self.order_lines["order_id"], columns["order_id"])
+        else:  # the rows carried from generation, renumbered in the day-sorted order
+            day_sorted_row = np.empty(len(by_day), dtype=np.int64)
+            day_sorted_row[by_day] = np.arange(len(by_day))
+            line_order = day_sorted_row[self.line_order]
         line_sort = np.argsort(line_order, kind="stable")
         products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
-        counts = np.bincount(line_order, minlength=len(order_id))
+        counts = np.bincount(line_order, minlength=len(by_day))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
         lo, hi = np.searchsorted(order_day, day_keys, "left"), np.searchsorted(order_day, day_keys, "right")
@@ -175,13 +188,12 @@ class Clickstream:
                 bought_start=starts[lo[t] : hi[t]],
                 bought_count=counts[lo[t] : hi[t]],
             )
-            yield day, self._events_for_day(day, todays, people)
+            yield day, self._events_for_day(t, day, todays, people)
 
-    def _events_for_day(self, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
+    def _events_for_day(self, t: int, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
         rng = rng_for(self.seed, f"clickstream-{day.date()}")
         # Browse sessions: active customers by persona rate, plus anonymous visitors.
-        stamp = day.to_datetime64()
-        active = (cust.signed_up <= stamp + np.timedelta64(1, "D")) & ~(cust.lapsed <= stamp)
+        active = (cust.active_from <= t) & (t < cust.active_until)
         browsing = np.flatnonzero(active & (rng.random(len(cust.customer_id)) < cust.browse_rate))
         n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
         n_browse = len(browsing) + n_anon
@@ -273,15 +285,18 @@ class Clickstream:
         return pa.table(
             {
                 "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
-                "session_id": numbered(f"S{prefix}-", session_of, 7),
-                "customer_id": cust.customer_id.take(_masked(cust_idx[session_of], ~known[session_of])),
+                # Each session's id written once and spread to its events (the same text a row).
+                "session_id": numbered(f"S{prefix}-", np.arange(n), 7).take(session_of),
+                # Per session, then spread to its events: a take of a day's few thousand sessions' values is
+                # cheaper than one per event from every customer's (the same text and nulls either way).
+                "customer_id": cust.customer_id.take(_masked(cust_idx, ~known)).take(session_of),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
                 "channel": channel.take(session_of),
                 "product_id": cust.product_id.take(_masked(product, product < 0)),
                 "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
                 "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
-                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index[session_of], n_customers),
+                "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index, n_customers).take(session_of),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
             schema=EVENT_SCHEMA,
@@ -362,15 +377,27 @@ def build_clickstream(
     products: pd.DataFrame,
     orders: pd.DataFrame,
     lines: pd.DataFrame,
+    order_of_line: np.ndarray | None = None,
 ) -> Clickstream:
+    """The clickstream's inputs; ``order_of_line`` is each line's row in ``orders`` when the caller knows it
+    (the web and app lines and their orders are then found without looking the text ids up)."""
     rng = rng_for(seed, "devices")
     customers = profiles[["customer_id", "persona", "signed_up_at", "lapsed_from"]].assign(
         home_ip=ip_addresses(seed, len(profiles), "home"),
         user_agent=USER_AGENTS[rng.integers(0, len(USER_AGENTS), len(profiles))],
     )
-    index = pd.Series(np.arange(len(profiles)), index=profiles["customer_id"])
-    online = orders[orders["channel"] != "marketplace"][["order_id", "customer_id", "ordered_at", "channel"]]
-    online = online.assign(customer_index=index.reindex(online["customer_id"]).to_numpy())
+    # Columns first, then rows: filtering every column of millions of orders (and lines) cost more.
+    is_online = (orders["channel"] != "marketplace").to_numpy()
+    online = orders[["order_id", "customer_id", "ordered_at", "channel"]][is_online]
+    # Each order's customer by Arrow's hash look-up (a pandas reindex on text ids cost a quarter second at SF10).
+    online = online.assign(
+        customer_index=positions(online["customer_id"], pa.array(profiles["customer_id"], pa.string()))
+    )
+    if order_of_line is None:
+        online_line, line_order = is_in(lines["order_id"], online["order_id"]), None
+    else:
+        online_line = is_online[order_of_line]
+        line_order = (np.cumsum(is_online) - 1)[order_of_line[online_line]]  # row among the online orders
     return Clickstream(
         seed=seed,
         days=days,
@@ -379,5 +406,6 @@ def build_clickstream(
             popularity=products["popularity"] / products["popularity"].sum()
         ),
         orders=online.reset_index(drop=True),
-        order_lines=lines[is_in(lines["order_id"], online["order_id"])][["order_id", "product_id"]],
+        order_lines=lines[["order_id", "product_id"]][online_line],
+        line_order=line_order,
     )

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from ingestion.world.ids import numbered, sequential_ids
 from ingestion.world.params import PERSONAS
 from ingestion.world.pools import Pools
 from ingestion.world.random import rng_for
@@ -38,13 +40,18 @@ def _identity(rng: np.random.Generator, pools: Pools, ids: np.ndarray, region_id
         "last_name": last,
         # The id in the address keeps emails unique without a Python loop over customers.
         "email": (local + pd.Series(ids).astype(str) + "@" + domains).to_numpy(),
-        "phone": np.array(
-            [f"+1-{a}-{b}-{c:04d}" for a, b, c in zip(digits[:, 0], digits[:, 1], line, strict=True)], dtype=object
-        ),
+        "phone": _phones(digits[:, 0], digits[:, 1], line),
         "street_address": pools.streets[rng.integers(0, len(pools.streets), n)],
         "city": pools.cities[region_idx * per_region + rng.integers(0, per_region, n)],
         "region_code": np.asarray(regions)[region_idx],
     }
+
+
+def _phones(area: np.ndarray, exchange: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """``f"+1-{a}-{b}-{c:04d}"`` of each three-digit area and exchange and four-digit line, as Python strings
+    (the caller blanks some): the digits written by ids.numbered and joined by Arrow, not an f-string a row."""
+    parts = [numbered("", area, 3), numbered("", exchange, 3), numbered("", line, 4)]
+    return pc.binary_join_element_wise("+1", *parts, "-").to_numpy(zero_copy_only=False)
 
 
 def generate_customers(
@@ -82,7 +89,8 @@ def generate_customers(
     tier = np.where(persona == "loyal_premium", "gold", np.where(persona == "bargain_hunter", "silver", "none"))
     profiles = pd.DataFrame(
         {
-            "customer_id": [f"C{i:07d}" for i in ids],
+            # Written by NumPy (ids.numbered) while they fit seven digits; wider ids keep the f-string's text.
+            "customer_id": sequential_ids("C", n, 7) if n < 10**7 else [f"C{i:07d}" for i in ids],
             "email": ident["email"],
             "first_name": ident["first_name"],
             "last_name": ident["last_name"],
@@ -124,7 +132,8 @@ def _profile_changes(rng, pools, profiles: pd.DataFrame, region_codes, start_dat
     """Planted moves (6% a year) and email changes (4% a year) at dates after sign-up."""
     n = len(profiles)
     frames = []
-    start = np.maximum(profiles["signed_up_at"].dt.normalize(), pd.Timestamp(start_date)) + pd.Timedelta(days=1)
+    # clip, not np.maximum: NumPy's maximum of a datetime column and a Timestamp went value by value.
+    start = profiles["signed_up_at"].dt.normalize().clip(lower=pd.Timestamp(start_date)) + pd.Timedelta(days=1)
     span = (pd.Timestamp(end_date) - start).dt.days.to_numpy()
     for kind, rate in (("moved", 0.06), ("email_changed", 0.04)):
         who = np.flatnonzero((rng.random(n) < rate) & (span > 1))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from futuremart.settings import Settings
 from ingestion.world.catalog import Catalog, generate_catalog
@@ -14,7 +15,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import is_in, sequential_ids
+from ingestion.world.ids import is_in, lexsort, positions, sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -117,15 +118,17 @@ def generate_world(settings: Settings) -> World:
     taste = generate_taste(seed, customers.profiles, catalog.products)
     sim = simulate(seed, days, catalog, customers, demand, campaigns, taste)
 
-    orders, lines = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
+    orders, lines, order_of_line = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
     orders, redemptions = _redeem_promo_codes(seed, orders, campaigns, regions)
-    after = fulfil(seed, orders, lines, catalog.products, settings.end_date)
+    after = fulfil(seed, orders, lines, catalog.products, settings.end_date, order_of_line)
     changes = (
         pd.concat([customers.changes, _tier_changes(after["orders"], customers.profiles, days)], ignore_index=True)
         .sort_values(["changed_at", "customer_id", "change_type"], kind="stable")
         .reset_index(drop=True)
     )
-    clickstream = build_clickstream(seed, days, customers.profiles, catalog.products, after["orders"], lines)
+    clickstream = build_clickstream(
+        seed, days, customers.profiles, catalog.products, after["orders"], lines, order_of_line
+    )
     logins, login_attacks = login_events(seed, customers.profiles, clickstream.customers["home_ip"].to_numpy(), days)
     access, access_attacks = data_access_events(seed, days)
     # The extracts are taken at midnight after the last day: what happens later is not in them.
@@ -146,7 +149,9 @@ def generate_world(settings: Settings) -> World:
         campaigns=campaigns,
         clickstream=clickstream,
         reviews=_before_extract(
-            reviews(seed, lines, after["orders"], after["returns"], catalog.products), "created_at", extract_at
+            reviews(seed, lines, after["orders"], after["returns"], catalog.products, order_of_line),
+            "created_at",
+            extract_at,
         ),
         support_conversations=_support_before_extract(support_conversations(seed, after["orders"]), extract_at),
         social_mentions=social_mentions(seed, sf, days, catalog.products),
@@ -176,6 +181,8 @@ def _support_before_extract(conversations: pd.DataFrame, extract_at: pd.Timestam
 
 
 def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame, regions: pd.DataFrame, days):
+    """The orders and their lines, and each line's row in the orders (which fulfilment and reviews need: looking
+    it up again by order id cost a quarter second each at SF10)."""
     orders = sim.orders.copy()
     # Someone who signs up today orders after signing up: halfway between sign-up and midnight.
     signed_up = profiles["signed_up_at"].to_numpy()[orders["customer"]]
@@ -183,7 +190,9 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     same_day = signed_up.astype("datetime64[D]") == days[orders["day"].to_numpy()].to_numpy().astype("datetime64[D]")
     early = same_day & (orders["second"].to_numpy() <= signup_second)
     orders.loc[early, "second"] = signup_second[early] + (86_399 - signup_second[early] + 1) // 2
-    orders = orders.sort_values(["day", "second", "order_seq"]).reset_index(drop=True)
+    # Sorted by day, second and sequence number (unique: any sort gives this order).
+    by_time = lexsort((orders["order_seq"].to_numpy(), orders["second"].to_numpy(), orders["day"].to_numpy()))
+    orders = orders.take(by_time).reset_index(drop=True)
     orders["order_id"] = sequential_ids("O", len(orders), 9)
     # Lines sorted by order id, product and SKU. Ids are numbered in the orders' sorted order, so sorting by an
     # order's position sorts by its id without comparing strings.
@@ -192,7 +201,7 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     priced = price_lines(sim.order_lines, sim.orders, catalog)
     product, sku = priced["product"].to_numpy(), priced["sku"].to_numpy()
     order_pos = position[priced["order_seq"].to_numpy()]
-    sort = np.lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
+    sort = lexsort((sku, product, order_pos))  # stable, like sort_values(kind="stable")
     order_pos, product, sku = order_pos[sort], product[sort], sku[sort]
     first = np.flatnonzero(np.r_[True, order_pos[1:] != order_pos[:-1]])
     if len(first) != len(orders):  # an order is a shopper's lines of a day: it cannot be empty
@@ -203,32 +212,44 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
         {
             "order_id": orders["order_id"].array.take(order_pos),
             "line_number": line_number,
-            "product_id": catalog.products["product_id"].to_numpy()[product],
-            "sku": catalog.variants["sku"].to_numpy()[sku],
+            # Text columns taken from the Arrow-backed id columns: a NumPy array of millions of Python strings
+            # cost more to build, and more again for pandas to turn back into Arrow text.
+            "product_id": catalog.products["product_id"].array.take(product),
+            "sku": catalog.variants["sku"].array.take(sku),
             "quantity": priced["quantity"].to_numpy()[sort],
             "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
             "discount_cents": priced["discount_cents"].to_numpy()[sort],
             "line_amount_cents": amount,
             # One date object per calendar day, looked up (not one built per line).
             "order_date": days.date[priced["day"].to_numpy()[sort]],
-        }
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     subtotal = np.add.reduceat(amount, first) if len(first) else np.zeros(0, dtype=np.int64)  # exact int64 sums
-    region_code = np.array(list(regions["region_code"]))[orders["region"]]
+    region = orders["region"].to_numpy()
+    region_codes = regions["region_code"].astype("str").array
+    customer = orders["customer"].to_numpy()
     out = pd.DataFrame(
         {
             "order_id": orders["order_id"],
-            "customer_id": profiles["customer_id"].to_numpy()[orders["customer"]],
+            "customer_id": profiles["customer_id"].array.take(customer),
             "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
-            "channel": CHANNELS[orders["channel"].to_numpy()],
-            "currency": "USD",
-            "ship_region": region_code,
-            "warehouse_id": pd.Series(region_code).map(region_warehouse()).to_numpy(),
+            "channel": _text(CHANNELS).take(orders["channel"].to_numpy()),
+            "currency": _text(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
+            "ship_region": region_codes.take(region),
+            "warehouse_id": _text(pd.Series(region_codes).map(region_warehouse())).take(region),
             "subtotal_cents": subtotal.astype(np.int64),
-            "persona": profiles["persona"].to_numpy()[orders["customer"]],
-        }
+            "persona": profiles["persona"].array.take(customer),
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
-    return out, lines
+    return out, lines, order_pos
+
+
+def _text(values) -> pd.api.extensions.ExtensionArray:
+    """A few labels as a pandas text array, for columns taken from it by index (each row then costs no Python
+    string)."""
+    return pd.array(list(values), dtype="str")
 
 
 PROMO_REDEMPTION_RATE = 0.4
@@ -241,19 +262,24 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     rng = rng_for(seed, "promo_redemptions")
     orders = orders.copy()
     aud = campaigns.audiences[campaigns.audiences["assigned_group"] == "treatment"]
-    day = orders["ordered_at"].dt.normalize()
+    day = orders["ordered_at"].dt.normalize().to_numpy()
     code = pd.Series(None, index=orders.index, dtype=object)
+    coded = np.zeros(len(orders), dtype=bool)  # code.notna(), kept as the codes are given
     pct = np.zeros(len(orders))
+    # Each order's customer as a code into the distinct customers, found once: a campaign's members are then
+    # looked up among those (not among millions of orders' text ids, once per campaign).
+    customer_code, customers = pd.factorize(orders["customer_id"])
     for c in campaigns.campaigns.itertuples():
         members = aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"]
         eligible = (
-            is_in(orders["customer_id"], members)
-            & (day >= pd.Timestamp(c.starts_on))
-            & (day <= pd.Timestamp(c.ends_on))
-            & code.isna()
-        ).to_numpy()
+            np.r_[is_in(pd.Series(customers), members), False][customer_code]  # (code -1: no customer, never in)
+            & (day >= pd.Timestamp(c.starts_on).to_datetime64())
+            & (day <= pd.Timestamp(c.ends_on).to_datetime64())
+            & ~coded
+        )
         use = eligible & (rng.random(len(orders)) < PROMO_REDEMPTION_RATE)
         code[use] = c.promo_code
+        coded |= use
         pct[use] = c.promo_discount_pct
     promo = np.floor(orders["subtotal_cents"].to_numpy() * pct + 0.5).astype(np.int64)
     taxable = orders["subtotal_cents"].to_numpy() - promo
@@ -287,8 +313,8 @@ def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.Datetim
     ids = profiles["customer_id"].to_numpy()
     current = profiles["loyalty_tier"].to_numpy(dtype=object).copy()
     signed_up = profiles["signed_up_at"].to_numpy()
-    paid = orders[orders["status"] != "cancelled"]
-    customer = pd.Index(ids).get_indexer(paid["customer_id"])
+    paid = orders[["customer_id", "ordered_at", "order_total_cents"]][(orders["status"] != "cancelled").to_numpy()]
+    customer = positions(paid["customer_id"], pa.array(ids, pa.string()))  # Arrow's hash look-up, not pandas'
     # Spend before each window edge, per customer: order totals bucketed by the sorted edges, then summed
     # cumulatively, so every month's trailing window is a difference of two columns.
     edges = np.unique(np.r_[months.to_numpy(), (months - pd.Timedelta(days=365)).to_numpy()])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ingestion.world.clickstream import ip_addresses
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import lexsort, sequential_ids
 from ingestion.world.random import rng_for
 
 STAFF = 30
@@ -35,32 +36,23 @@ def login_events(
     day = np.minimum(day, n_days - 1)
     at = days[day] + pd.to_timedelta(rng.integers(6 * 3600, 24 * 3600, len(cust)), "s")
     success = rng.random(len(cust)) > 0.03
-    normal = pd.DataFrame(
-        {
-            "account_id": profiles["customer_id"].to_numpy()[cust],
-            "attempted_at": at,
-            "ip_address": home_ip[cust],
-            "succeeded": success,
-            "attack_id": None,
-        }
-    )
+    # Millions of rows at scale 10: the columns are kept as customer and address indexes and Arrow text
+    # (taken once, in the final order), not as Python strings sorted through pandas.
+    accounts, attempted, succeeded = [cust], [at.to_numpy()], [success]
+    ip_text, ip_index = [pa.array(home_ip, pa.string())], [cust]
+    attack_of = [np.full(len(cust), -1)]
     # Credential stuffing: a handful of IPs try many accounts within an hour or two, nearly all failing.
-    attacks, frames = [], [normal]
+    attacks = []
     for k in range(max(1, round(3 * n_days / 365))):
         start = days[int(rng.integers(0, n_days))] + pd.Timedelta(hours=int(rng.integers(0, 22)))
         ips = ip_addresses(seed, 4, f"attack-{k}")
         n = int(rng.integers(400, 900))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "account_id": profiles["customer_id"].to_numpy()[rng.integers(0, len(profiles), n)],
-                    "attempted_at": start + pd.to_timedelta(np.sort(rng.integers(0, 5400, n)), "s"),
-                    "ip_address": ips[rng.integers(0, 4, n)],
-                    "succeeded": rng.random(n) < 0.01,
-                    "attack_id": f"ATK{k + 1:02d}",
-                }
-            )
-        )
+        accounts.append(rng.integers(0, len(profiles), n))
+        attempted.append((start + pd.to_timedelta(np.sort(rng.integers(0, 5400, n)), "s")).to_numpy())
+        ip_index.append(sum(len(a) for a in ip_text) + rng.integers(0, 4, n))
+        ip_text.append(pa.array(ips, pa.string()))
+        succeeded.append(rng.random(n) < 0.01)
+        attack_of.append(np.full(n, k))
         attacks.append(
             {
                 "attack_id": f"ATK{k + 1:02d}",
@@ -70,9 +62,24 @@ def login_events(
                 "source": ",".join(ips),
             }
         )
-    events = pd.concat(frames, ignore_index=True).sort_values(["attempted_at", "account_id"], kind="stable")
-    events = events.reset_index(drop=True)
-    events.insert(0, "login_id", sequential_ids("LG", len(events), 9))
+    account, when = np.concatenate(accounts), np.concatenate(attempted)
+    # Sorted by time, then account id (stable), as sort_values did: an account id's rank among the sorted ids
+    # stands for the id (equal ids, equal ranks).
+    rank, _ = pd.factorize(profiles["customer_id"], sort=True)
+    order = lexsort((rank[account], when.view(np.int64)))
+    attack_ids = np.array([None] + [a["attack_id"] for a in attacks], dtype=object)
+    events = pd.DataFrame(
+        {
+            "login_id": sequential_ids("LG", len(order), 9),
+            "account_id": profiles["customer_id"].array.take(account[order]),
+            "attempted_at": when[order],
+            "ip_address": pd.array(pa.concat_arrays(ip_text).take(np.concatenate(ip_index)[order]), dtype="str"),
+            "succeeded": np.concatenate(succeeded)[order],
+            # Python objects (None or the attack's id), the column concatenating the frames used to give.
+            "attack_id": pd.Series(attack_ids[np.concatenate(attack_of)[order] + 1], dtype=object),
+        },
+        copy=False,  # fresh columns of millions of rows: not copied again into blocks
+    )
     return events, pd.DataFrame(attacks)
 
 

@@ -109,6 +109,12 @@ def simulate(
     group_of = cust_region * n_personas + persona_idx  # region x persona of every customer
     by_group = np.argsort(group_of, kind="stable")  # customers grouped by region x persona
     gift_visits_w = visits_w * gift_boost
+    # The per-customer columns a day reads, laid out once in that grouped order: gathering them through
+    # ``by_group`` every day cost more than the day's draws. Products of two columns are taken here, element
+    # by element, so they are the same numbers the days computed.
+    signup_g, lapse_g, group_g = signup_day[by_group], lapse_day[by_group], group_of[by_group]
+    visits_g_w, gift_visits_g_w = visits_w[by_group], gift_visits_w[by_group]
+    shop_g_w, gift_shop_g_w = visits_g_w * basket_w[by_group], gift_visits_g_w * basket_w[by_group]
     cat_codes = {c: i for i, c in enumerate(sorted(set(products["category_id"])))}
     prod_cat = products["category_id"].map(cat_codes).to_numpy()
     affinity = np.ones((len(PERSONAS), len(cat_codes)))
@@ -131,6 +137,7 @@ def simulate(
     owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
+    shop_w = np.zeros(len(profiles))  # today's shopping weight of every customer (0: not active)
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -161,14 +168,18 @@ def simulate(
 
         # Shoppers and their orders: every region at once (a loop per region cost more in NumPy call
         # overhead than the draws themselves). Lines of a region without an active customer go unrecorded.
-        alive = (signup_day[by_group] <= t) & (lapse_day[by_group] > t)
-        act = by_group[alive]  # active customers, grouped by region x persona (so by region too)
-        n_active_g = np.bincount(group_of[act], minlength=n_groups)
+        # Positions, not a boolean mask: indexing with a mask that scatters like this one cost ten times a
+        # take of its positions.
+        alive = np.flatnonzero((signup_g <= t) & (lapse_g > t))
+        act = by_group.take(alive)  # active customers, grouped by region x persona (so by region too)
+        act_group = group_g.take(alive)
+        # act_group is sorted: each group's count is where its run ends less where it starts.
+        n_active_g = np.diff(np.searchsorted(act_group, np.arange(n_groups + 1)))
         n_active_r = n_active_g.reshape(n_regions, n_personas).sum(axis=1)
         shopped = n_active_r[reg_l] > 0
         prod_l, reg_l, sku_l, wh_l, qty_l = (a[shopped] for a in (prod_l, reg_l, sku_l, wh_l, qty_l))
         if len(prod_l):
-            weight = (gift_visits_w if gift_days[t] else visits_w)[act] * basket_w[act]
+            weight = (gift_shop_g_w if gift_days[t] else shop_g_w).take(alive)
             # Persona of each line's shopper: the region's active customers' shopping propensity by persona
             # (visits x basket) x the persona's affinity for the category x price sensitivity x taste for
             # expensive items.
@@ -178,13 +189,14 @@ def simulate(
                 * (1 - discount_t[prod_l])[None, :] ** (-price_sens[:, None])
                 * rel_price[prod_l][None, :] ** premium[:, None]
             )
-            mass_g = np.bincount(group_of[act], weights=weight, minlength=n_groups)
+            mass_g = np.bincount(act_group, weights=weight, minlength=n_groups)
             persona_cum = np.cumsum(factor * mass_g.reshape(n_regions, n_personas)[reg_l].T, axis=0)
             pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
             line_group = reg_l * n_personas + pick
             # Per-customer taste: some lines go to an active customer of the same region and persona who
             # holds the line's brand or product as a favourite; they shop today.
-            shop_w = np.zeros(len(profiles))
+            # One array for every day (a fresh one was page-faulted in daily), cleared and refilled.
+            shop_w.fill(0.0)
             shop_w[act] = weight
             by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
             # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
@@ -192,14 +204,18 @@ def simulate(
             again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
             if len(again):
                 owned_keys = by_taste[again] * n_products + prod_l[again]
-                by_taste[again[np.fromiter((k in owned for k in owned_keys.tolist()), bool, len(again))]] = -1
+                # The set finds the owned keys in one C loop; a membership test per key in the whole set cost more.
+                keys = owned_keys.tolist()
+                seen = owned.intersection(keys)
+                if seen:  # a look-up in the day's few owned keys, not in everything bought so far
+                    by_taste[again[np.fromiter((k in seen for k in keys), bool, len(keys))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
             # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
             # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
-            visit_w = (gift_visits_w if gift_days[t] else visits_w)[act]
-            visits_g = np.bincount(group_of[act], weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
+            visit_w = (gift_visits_g_w if gift_days[t] else visits_g_w).take(alive)
+            visits_g = np.bincount(act_group, weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
             wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
             target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
             n_holders_g = np.bincount(group_of[holders], minlength=n_groups)
@@ -229,7 +245,7 @@ def simulate(
             for c in campaigns.active(t):
                 treated = campaigns.treated[c]
                 n_extra_r = rng.poisson(uplift[c] * np.bincount(reg_l, weights=treated[buyers], minlength=n_regions))
-                pool_c = act[treated[act]]  # grouped by region, like `act`
+                pool_c = act.take(np.flatnonzero(treated.take(act)))  # grouped by region, like `act`
                 n_pool_r = np.bincount(cust_region[pool_c], minlength=n_regions)
                 n_extra_r[n_pool_r == 0] = 0
                 if not n_extra_r.sum():
@@ -305,7 +321,8 @@ class _Columns:
     def frame(self, columns: list[str] | None = None) -> pd.DataFrame:
         if not self.chunks:
             return pd.DataFrame(columns=columns)
-        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()})
+        # The concatenations are fresh arrays: copy=False spares pandas copying them into one block again.
+        return pd.DataFrame({name: np.concatenate(parts) for name, parts in self.chunks.items()}, copy=False)
 
 
 class _OrderBook:

@@ -124,8 +124,8 @@ class TasteRouter:
     """Routes a day's lines to customers holding their brand or product as a favourite.
 
     Holders are kept as (group, item) pairs sorted by key, group = region x persona; each day the pairs of
-    active customers get their shopping weight, and a line of group g and item i finds its holders by a binary
-    search on the key.
+    active customers get their shopping weight, and a line of group g and item i takes the run of pairs with
+    its key.
     """
 
     def __init__(
@@ -141,12 +141,26 @@ class TasteRouter:
         self.n_brands, self.n_products = len(taste.brands), n_products
         self.is_everyday = np.zeros(n_products, dtype=bool)
         self.is_everyday[taste.favourite_products.reshape(-1)] = True
+        # Per side: each key's run of pairs as a table over every possible key (runs of empty keys are
+        # empty), so a line's run is two look-ups, not two binary searches a line and day.
+        n_groups = int(group.max()) + 1 if len(group) else 0
         self.sides = []
         for items, n_items in ((taste.favourite_brands, self.n_brands), (taste.favourite_products, n_products)):
             k = items.shape[1]
             key = np.repeat(group, k) * n_items + items.reshape(-1)
             order = np.argsort(key, kind="stable")
-            self.sides.append((key[order], np.repeat(np.arange(len(group)), k)[order], n_items))
+            bounds = np.searchsorted(key[order], np.arange(n_groups * n_items + 1))
+            self.sides.append((bounds, np.repeat(np.arange(len(group)), k)[order], n_items))
+        # Work arrays of the day's pairs (a million at SF10), kept from day to day: fresh arrays of that size
+        # were page-faulted in (and zeroed by the kernel) every day, about as costly as filling them.
+        self._work: dict[tuple[int, str], np.ndarray] = {}
+
+    def _array(self, side: int, name: str, n: int, dtype: type) -> np.ndarray:
+        """A work array of ``n`` items (its contents are left over: the caller fills it)."""
+        have = self._work.get((side, name))
+        if have is None or len(have) < n:
+            have = self._work[(side, name)] = np.empty(max(n, 1 << 16, 2 * len(have) if have is not None else 0), dtype)
+        return have[:n]
 
     def route(
         self,
@@ -163,20 +177,33 @@ class TasteRouter:
         if not n:
             return out
         masses, spans = [], []
-        for (keys, cust, n_items), item in zip(
-            self.sides, (self.brand_of_product[line_product], line_product), strict=True
+        for side, ((bounds, cust, n_items), item) in enumerate(
+            zip(self.sides, (self.brand_of_product[line_product], line_product), strict=True)
         ):
             key = line_group * n_items + item
-            lo, hi = np.searchsorted(keys, key, "left"), np.searchsorted(keys, key, "right")
-            # Only the pairs in today's lines' ranges (a few thousand), laid end to end: summing every pair's
-            # weight each day cost more than the rest of the routing.
-            size = hi - lo
+            # A group with no holder at all lies past the table: its runs are empty.
+            key = np.minimum(key, len(bounds) - 1)
+            lo = bounds[key]
+            size = bounds[np.minimum(key + 1, len(bounds) - 1)] - lo
             start = np.cumsum(size) - size
-            pair = np.repeat(lo - start, size) + np.arange(int(size.sum()))
-            w = weight[cust[pair]]
-            cum = np.r_[0.0, np.cumsum(w)]
+            # Only the pairs in today's lines' ranges (about a million at scale 10), laid end to end: summing
+            # every pair's weight each day cost more than the rest of the routing. The runs are summed in one
+            # sequential cumulative sum (as ever: a draw's exact position depends on every sum before it).
+            n_pairs = int(size.sum())
+            pair = _runs(lo, size, start, self._array(side, "steps", n_pairs, np.int64))
+            # Each pair's weight once, then the runs from it (they read it in order), when the runs outnumber
+            # the pairs (a popular brand's holders, over and over); else straight from the customers. (Every
+            # index is in range: mode="clip" only spares take() a buffered copy of its output.)
+            w = self._array(side, "w", n_pairs, np.float64)
+            if n_pairs > len(cust):
+                np.take(weight[cust], pair, out=w, mode="clip")
+            else:
+                np.take(weight, np.take(cust, pair), out=w, mode="clip")
+            cum = self._array(side, "cum", n_pairs + 1, np.float64)
+            cum[0] = 0.0
+            np.cumsum(w, out=cum[1:])
             masses.append(cum[start + size] - cum[start])
-            spans.append((cum, start, size, cust[pair], w))
+            spans.append((cum, start, size, pair, cust, w))
         mass_brand, mass_product = masses
         total = mass_brand + mass_product
         u = rng.random((3, n))
@@ -186,7 +213,7 @@ class TasteRouter:
         use_product = (mass_product > 0) & ((u[1] < EVERYDAY_FIRST) | (mass_brand <= 0))
         for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
             if chosen.any():
-                cum, start, size, holder, w = spans[side]
+                cum, start, size, pair, cust, w = spans[side]
                 lo, hi = start[chosen], start[chosen] + size[chosen]
                 target = cum[lo] + u[2, chosen] * masses[side][chosen]
                 pos = np.clip(np.searchsorted(cum, target, side="right") - 1, lo, hi - 1)
@@ -195,5 +222,17 @@ class TasteRouter:
                 for i in np.flatnonzero(w[pos] <= 0):
                     while w[pos[i]] <= 0:
                         pos[i] -= 1
-                out[chosen] = holder[pos]
+                out[chosen] = cust[pair[pos]]
         return out
+
+
+def _runs(lo: np.ndarray, size: np.ndarray, start: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The indexes ``lo[i] .. lo[i] + size[i] - 1`` of every run ``i`` end to end (``start`` = where each run
+    begins in the output), written to ``out`` (``size.sum()`` items): a running sum of steps of one, with a jump
+    to each run's first index. The repeat-and-add of an arange made three arrays of a million indexes a day."""
+    out.fill(1)
+    full = size > 0
+    first, begin = lo[full], start[full]
+    # The step into a run's first index from the previous run's last one (from 0 before the first run).
+    out[begin] = first - np.r_[0, (first + size[full] - 1)[:-1]]
+    return np.cumsum(out, out=out)

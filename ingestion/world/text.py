@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from ingestion.world.ids import sequential_ids
+from ingestion.world.ids import positions, sequential_ids
 from ingestion.world.random import rng_for
 
 POSITIVE = [
@@ -91,31 +92,70 @@ def _pii_suffix(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
 
 
 def reviews(
-    seed: int, lines: pd.DataFrame, orders: pd.DataFrame, returns: pd.DataFrame, products: pd.DataFrame
+    seed: int,
+    lines: pd.DataFrame,
+    orders: pd.DataFrame,
+    returns: pd.DataFrame,
+    products: pd.DataFrame,
+    order_of_line: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """About 8% of delivered lines get a review; rating follows planted product quality and returns."""
+    """About 8% of delivered lines get a review; rating follows planted product quality and returns.
+    ``order_of_line``: each line's row in ``orders`` when the caller knows it (else looked up by id)."""
     rng = rng_for(seed, "reviews")
     quality = pd.Series(rng.normal(0, 1, len(products)), index=products["product_id"])
-    delivered = orders.loc[orders["status"] == "delivered", ["order_id", "customer_id", "ordered_at"]]
-    cand = lines.merge(delivered, on="order_id")
-    cand = cand[rng.random(len(cand)) < 0.08].reset_index(drop=True)
-    returned = cand.set_index(["order_id", "line_number"]).index.isin(
-        returns.set_index(["order_id", "line_number"]).index
+    # The delivered lines in their order (what an inner merge of the lines with the delivered orders gave),
+    # found by each line's order position: merging millions of lines on text ids cost more than the reviews.
+    if order_of_line is None:
+        order_of_line = positions(lines["order_id"], pa.array(orders["order_id"], pa.string()))
+    candidates = np.flatnonzero((orders["status"] == "delivered").to_numpy()[order_of_line])
+    line = candidates[rng.random(len(candidates)) < 0.08]
+    order = order_of_line[line]
+    cand = pd.DataFrame(
+        {
+            "order_id": lines["order_id"].array.take(line),
+            "line_number": lines["line_number"].to_numpy()[line],
+            "product_id": lines["product_id"].array.take(line),
+            "customer_id": orders["customer_id"].array.take(order),
+            "ordered_at": orders["ordered_at"].to_numpy()[order],
+        }
     )
+    # Returned lines as (order row, line number) integer pairs: a MultiIndex isin over text ids cost more.
+    cand_line, return_line = cand["line_number"].to_numpy(), returns["line_number"].to_numpy()
+    width = int(np.concatenate([cand_line, return_line]).max(initial=0)) + 1
+    return_order = positions(returns["order_id"], pa.array(orders["order_id"], pa.string()))
+    returned = np.isin(order * width + cand_line, return_order * width + return_line)
     score = 3.6 + 0.9 * quality.reindex(cand["product_id"]).to_numpy() - 1.8 * returned + rng.normal(0, 0.7, len(cand))
     rating = np.clip(np.round(score), 1, 5).astype(int)
     sentiment = np.select([rating >= 4, rating == 3], ["positive", "neutral"], "negative")
     nouns = products.set_index("product_id")["product_name"].str.split().str[-1].reindex(cand["product_id"]).to_numpy()
-    heads, details = [], []
-    for s, noun in zip(sentiment, nouns, strict=True):
-        pool, det = {
-            "positive": (POSITIVE, DETAILS_POS),
-            "neutral": (NEUTRAL, DETAILS_NEU),
-            "negative": (NEGATIVE, DETAILS_NEG),
-        }[s]
-        heads.append(pool[int(rng.integers(0, len(pool)))])
-        details.append(det[int(rng.integers(0, len(det)))].format(noun=noun.lower()))
-    body = np.array([f"{h}. Honestly, {d}." for h, d in zip(heads, details, strict=True)], dtype=object)
+    pools = {
+        "positive": (POSITIVE, DETAILS_POS),
+        "neutral": (NEUTRAL, DETAILS_NEU),
+        "negative": (NEGATIVE, DETAILS_NEG),
+    }
+    # A head then a detail per review, drawn in one call with each draw's own bound: the same numbers, in the
+    # same order, as one integers() call per draw (each bounded draw takes the same bits either way).
+    bounds = np.array([[len(pools[s][0]), len(pools[s][1])] for s in pools])
+    kind = pd.Index(list(pools)).get_indexer(sentiment)
+    drawn = rng.integers(0, bounds[kind].reshape(-1)).reshape(-1, 2) if len(kind) else np.zeros((0, 2), dtype=int)
+    # Heads by index into all pools laid end to end; details formatted once per (template, noun) pair that
+    # occurs and looked up (a format call per review cost more than the rest of the reviews).
+    head_start = np.cumsum([0] + [len(pools[s][0]) for s in pools])[:-1]
+    detail_start = np.cumsum([0] + [len(pools[s][1]) for s in pools])[:-1]
+    all_heads = np.array([h for s in pools for h in pools[s][0]], dtype=object)
+    all_details = [d for s in pools for d in pools[s][1]]
+    heads = all_heads[head_start[kind] + drawn[:, 0]]
+    noun_code, noun_text = pd.factorize(nouns)
+    pair, pair_of_review = np.unique(
+        (detail_start[kind] + drawn[:, 1]) * len(noun_text) + noun_code, return_inverse=True
+    )
+    formatted = np.array(
+        [all_details[k // len(noun_text)].format(noun=noun_text[k % len(noun_text)].lower()) for k in pair.tolist()]
+        + [""],  # (a spare entry: np.array of no strings would not be an object array)
+        dtype=object,
+    )
+    details = formatted[pair_of_review.reshape(-1)]
+    body = heads + ". Honestly, " + details + "."
     body = body + _pii_suffix(rng, len(cand), 0.03)
     created = cand["ordered_at"] + pd.to_timedelta(rng.gamma(2.0, 4.0, len(cand)) * 86400 + 3 * 86400, "s").round("s")
     frame = pd.DataFrame(
@@ -131,13 +171,16 @@ def reviews(
             "sentiment": sentiment,
         }
     )
-    return frame.sort_values(["created_at", "review_id"]).reset_index(drop=True)
+    # By time, then review id: the ids are numbered in row order at one width, so a stable sort on the time
+    # alone gives that order without comparing text (NaT would sort last, as in sort_values).
+    return frame.take(np.argsort(frame["created_at"].to_numpy(), kind="stable")).reset_index(drop=True)
 
 
 def support_conversations(seed: int, orders: pd.DataFrame) -> pd.DataFrame:
     """About 4% of orders lead to a support chat with a planted intent, resolution and customer sentiment."""
     rng = rng_for(seed, "support")
-    cand = orders[rng.random(len(orders)) < 0.04].reset_index(drop=True)
+    # The columns a chat reads, then the rows (filtering every column of millions of orders cost more).
+    cand = orders[["order_id", "customer_id", "ordered_at"]][rng.random(len(orders)) < 0.04].reset_index(drop=True)
     names = np.array(list(INTENTS), dtype=object)
     intent = names[rng.choice(len(names), len(cand), p=[0.32, 0.22, 0.12, 0.08, 0.16, 0.10])]
     resolved = rng.random(len(cand)) < np.where(np.isin(intent, ["damaged_item", "payment_issue"]), 0.7, 0.9)
@@ -169,7 +212,9 @@ def support_conversations(seed: int, orders: pd.DataFrame) -> pd.DataFrame:
                 "sentiment": mood,
             }
         )
-        .sort_values(["opened_at", "conversation_id"])
+        # By time, then conversation id: ids numbered in row order at one width, so a stable sort on the time
+        # gives that order without comparing text.
+        .pipe(lambda frame: frame.take(np.argsort(frame["opened_at"].to_numpy(), kind="stable")))
         .reset_index(drop=True)
     )
 
@@ -181,7 +226,10 @@ def social_mentions(seed: int, scale_factor: float, days: pd.DatetimeIndex, prod
     n = len(day)
     sentiment = np.array(["positive", "neutral", "negative"], dtype=object)[rng.choice(3, n, p=[0.45, 0.35, 0.2])]
     nouns = products["product_name"].str.split().str[-1].str.lower().to_numpy()
-    text = [SOCIAL[s][int(rng.integers(0, 3))].format(noun=nouns[int(rng.integers(0, len(nouns)))]) for s in sentiment]
+    # A template then a noun per mention, drawn in one call with each draw's own bound (the same numbers, in the
+    # same order, as two integers() calls a mention).
+    drawn = rng.integers(0, np.tile([3, len(nouns)], n)).reshape(-1, 2).tolist() if n else []
+    text = [SOCIAL[s][k].format(noun=nouns[j]) for s, (k, j) in zip(sentiment, drawn, strict=True)]
     posted = days[day] + pd.to_timedelta(rng.integers(0, 86400, n), "s")
     return (
         pd.DataFrame(
@@ -194,7 +242,9 @@ def social_mentions(seed: int, scale_factor: float, days: pd.DatetimeIndex, prod
                 "sentiment": sentiment,
             }
         )
-        .sort_values(["posted_at", "mention_id"])
+        # By time, then mention id: ids numbered in row order at one width, so a stable sort on the time gives
+        # that order without comparing text.
+        .pipe(lambda frame: frame.take(np.argsort(frame["posted_at"].to_numpy(), kind="stable")))
         .reset_index(drop=True)
     )
 
