@@ -20,8 +20,9 @@
     run window (run_window_bound: Dagster's daily partitions and backfills) widened back by
     `late_arrival_days`, or, without a window, the last `lookback_days` days already built and anything
     newer. Either way a row that lands late (an order line of day D-2 in the extract of day D) is picked up:
-    day D's partitions hold rows of D-3..D, so the nightly run for D rebuilds those four days. -#}
-{% macro incremental_window(date_column, lookback_days=3) -%}
+    day D's partitions hold rows of D-3..D, so the nightly run for D rebuilds those four days.
+    `built_date_column`: the model's own day column, when the filtered source names its day otherwise. -#}
+{% macro incremental_window(date_column, lookback_days=3, built_date_column=none) -%}
     {%- if is_incremental() -%}
         {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
         {%- if min_date is not none or max_date is not none -%}
@@ -32,7 +33,7 @@
                 subquery on the target would stop engines pushing the filter down to the source scan. -#}
             {%- set latest = none -%}
             {%- if execute -%}
-                {%- set found = run_query('select max(' ~ date_column ~ ') from ' ~ this) -%}
+                {%- set found = run_query('select max(' ~ (built_date_column or date_column) ~ ') from ' ~ this) -%}
                 {%- set latest = found.columns[0].values()[0] if found and found.rows | length > 0 else none -%}
             {%- endif -%}
             {%- if latest is none -%}
