@@ -24,6 +24,7 @@ bought items left out outside the repeatable categories). The production model i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -220,10 +221,14 @@ def repeat_shares(bought: sp.csr_matrix, products: pd.DataFrame) -> np.ndarray:
     return share[category]
 
 
-def popularity_scores(bought: sp.csr_matrix, repeatable: np.ndarray) -> np.ndarray:
+def popularity_scores(
+    bought: sp.csr_matrix, repeatable: np.ndarray, popularity: np.ndarray | None = None
+) -> np.ndarray:
     """The baseline: every customer gets the shop's best-sellers (log count); bought products are left out
-    unless ``repeatable`` (per product), the same candidates as the model's."""
-    popularity = np.log(np.asarray(bought.sum(axis=0)).ravel() + 1.0)
+    unless ``repeatable`` (per product), the same candidates as the model's. ``popularity``: the log counts
+    when ``bought`` is a chunk of the rows they are counted on (default: counted on ``bought``)."""
+    if popularity is None:
+        popularity = np.log(np.asarray(bought.sum(axis=0)).ravel() + 1.0)
     out = np.tile(popularity, (bought.shape[0], 1))
     rows, cols = bought.nonzero()
     keep = repeatable[cols]
@@ -249,13 +254,31 @@ def precision_recall_at_k(recommended: np.ndarray, held_out: sp.csr_matrix) -> t
     return float(hits.mean() / recommended.shape[1]), float((hits / relevant).mean())
 
 
+def top_k_in_chunks(score: Callable[[slice], np.ndarray], rows: int, k: int = TOP_K) -> np.ndarray:
+    """:func:`top_k` of ``score(part)`` (dense scores of the rows in ``part``), a chunk of rows at a time: the
+    whole customer x product matrix of an evaluation was 2.3 GB at SF10 (twice: model and baseline), the
+    largest allocation of a full pipeline run. Row by row the same as top_k of the whole matrix."""
+    parts = [top_k(score(slice(start, start + SCORING_CHUNK)), k) for start in range(0, rows, SCORING_CHUNK)]
+    return np.vstack(parts) if parts else np.empty((0, k), dtype=np.intp)
+
+
 @dataclass(frozen=True)
 class Evaluation:
     metrics: dict[str, float]
     customers: np.ndarray  # ids of the evaluated customers
     held_out: sp.csr_matrix  # their held-out purchases (0/1), columns in product order
-    model_scores: np.ndarray  # the model's scores for them
-    baseline_scores: np.ndarray
+    model: RecommenderModel  # fit before the held-out period
+    bought: sp.csr_matrix  # the evaluated customers' purchases before it (counts)
+    viewed: sp.csr_matrix
+
+    @property
+    def model_scores(self) -> np.ndarray:
+        """The model's dense scores of the evaluated customers (computed on demand: customers x products)."""
+        return self.model.scores(self.bought, self.viewed)
+
+    @property
+    def baseline_scores(self) -> np.ndarray:
+        return popularity_scores(self.bought, self.model.repeatable)
 
 
 def split_at(interactions: Interactions, holdout_days: int = HOLDOUT_DAYS) -> dt.date:
@@ -308,9 +331,11 @@ def choose_brand_weight(interactions: Interactions, cut: pd.Timestamp, holdout_d
     if not len(rows):
         return BRAND_WEIGHT
     best, best_precision = BRAND_WEIGHTS[0], -1.0
+    bought, viewed = split.bought[rows], split.viewed[rows]
     for weight in BRAND_WEIGHTS:
         model.brand_weight = weight
-        precision, _ = precision_recall_at_k(top_k(model.scores(split.bought[rows], split.viewed[rows])), targets)
+        best_products = top_k_in_chunks(lambda part: model.scores(bought[part], viewed[part]), len(rows))
+        precision, _ = precision_recall_at_k(best_products, targets)
         if precision > best_precision + 1e-12:
             best, best_precision = weight, precision
     return best
@@ -328,10 +353,12 @@ def evaluate_recommendations(
     model = fit_recommender(split.bought, split.viewed, interactions.products)
     model.brand_weight = choose_brand_weight(interactions, cut, holdout_days) if brand_weight is None else brand_weight
     rows, held_out = _score_split(model, split)
-    model_scores = model.scores(split.bought[rows], split.viewed[rows])
-    baseline_scores = popularity_scores(split.bought[rows], model.repeatable)
-    precision, recall = precision_recall_at_k(top_k(model_scores), held_out)
-    base_precision, base_recall = precision_recall_at_k(top_k(baseline_scores), held_out)
+    bought, viewed = split.bought[rows], split.viewed[rows]
+    popularity = np.log(np.asarray(bought.sum(axis=0)).ravel() + 1.0)
+    model_best = top_k_in_chunks(lambda part: model.scores(bought[part], viewed[part]), len(rows))
+    base_best = top_k_in_chunks(lambda part: popularity_scores(bought[part], model.repeatable, popularity), len(rows))
+    precision, recall = precision_recall_at_k(model_best, held_out)
+    base_precision, base_recall = precision_recall_at_k(base_best, held_out)
     metrics = {
         "precision_at_10": round(precision, 5),
         "recall_at_10": round(recall, 5),
@@ -343,7 +370,7 @@ def evaluate_recommendations(
         "holdout_days": float(holdout_days),
         "brand_weight": model.brand_weight,
     }
-    return Evaluation(metrics, interactions.customers.to_numpy()[rows], held_out, model_scores, baseline_scores)
+    return Evaluation(metrics, interactions.customers.to_numpy()[rows], held_out, model, bought, viewed)
 
 
 @dataclass(frozen=True)
