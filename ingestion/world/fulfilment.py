@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingestion.world.ids import positions, sequential_ids
+from ingestion.world.ids import labels, positions, sequential_ids
 from ingestion.world.params import WAREHOUSES
 from ingestion.world.random import rng_for
 
@@ -31,11 +31,6 @@ RETURN_RATE = {
     "CAT12": 0.02,
 }
 CANCEL_RATE = 0.03
-
-
-def _labels(values) -> pd.api.extensions.ExtensionArray:
-    """A few labels as a pandas text array, for columns taken from it by index."""
-    return pd.array(list(values), dtype="str")
 
 
 def fulfil(
@@ -66,9 +61,9 @@ def fulfil(
         {
             "payment_id": "PAY" + orders["order_id"].str[1:],
             "order_id": orders["order_id"],
-            "method": _labels(PAYMENT_METHODS).take(rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])),
+            "method": labels(PAYMENT_METHODS).take(rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])),
             "amount_cents": orders["order_total_cents"],
-            "status": _labels(["captured", "voided"]).take(cancelled.astype(np.intp)),
+            "status": labels(["captured", "voided"]).take(cancelled.astype(np.intp)),
             "authorized_at": authorized,
         },
         copy=False,
@@ -90,7 +85,7 @@ def fulfil(
             "shipment_id": "SHP" + orders["order_id"].str[1:],
             "order_id": orders["order_id"],
             "warehouse_id": orders["warehouse_id"],
-            "carrier": _labels(CARRIERS).take(rng.choice(3, n, p=[0.45, 0.3, 0.25])),
+            "carrier": labels(CARRIERS).take(rng.choice(3, n, p=[0.45, 0.3, 0.25])),
             "picked_at": pick.where(pick < end),
             "packed_at": pack.where(pack < end),
             "shipped_at": ship.where(shipped),

@@ -15,7 +15,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import is_in, lexsort, positions, sequential_ids
+from ingestion.world.ids import is_in, labels, lexsort, positions, sequential_ids
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -234,22 +234,16 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
             "order_id": orders["order_id"],
             "customer_id": profiles["customer_id"].array.take(customer),
             "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
-            "channel": _text(CHANNELS).take(orders["channel"].to_numpy()),
-            "currency": _text(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
+            "channel": labels(CHANNELS).take(orders["channel"].to_numpy()),
+            "currency": labels(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
             "ship_region": region_codes.take(region),
-            "warehouse_id": _text(pd.Series(region_codes).map(region_warehouse())).take(region),
+            "warehouse_id": labels(pd.Series(region_codes).map(region_warehouse())).take(region),
             "subtotal_cents": subtotal.astype(np.int64),
             "persona": profiles["persona"].array.take(customer),
         },
         copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
     return out, lines, order_pos
-
-
-def _text(values) -> pd.api.extensions.ExtensionArray:
-    """A few labels as a pandas text array, for columns taken from it by index (each row then costs no Python
-    string)."""
-    return pd.array(list(values), dtype="str")
 
 
 PROMO_REDEMPTION_RATE = 0.4

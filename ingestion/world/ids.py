@@ -97,3 +97,9 @@ def lexsort(keys: tuple[np.ndarray, ...]) -> np.ndarray:
         tied = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
         order[tied] = order[tied][np.lexsort((order[tied], run[tied]))]
     return order
+
+
+def labels(values) -> pd.api.extensions.ExtensionArray:  # noqa: ANN001 - any iterable of text
+    """A few labels as a pandas text array, for columns taken from it by index (``labels(...).take(codes)``:
+    each row then costs no Python string)."""
+    return pd.array(list(values), dtype="str")
