@@ -35,7 +35,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -43,7 +43,7 @@ import duckdb
 from futuremart.audit import record_audit_at, utcnow
 from futuremart.privacy import VAULT_SCHEMA, LeakScan, scan_for_clear_pii
 from futuremart.settings import Settings
-from futuremart.vault import Vault, copy_vault, count_rows
+from futuremart.vault import Vault, copy_vault, count_rows, vaulted_up_to
 
 ANALYST_COPY = "analyst.duckdb"
 # Analyst-facing: the star schema, the reference seeds and the models' predictions (ml), whole.
@@ -280,9 +280,9 @@ def publish_role(
     started = utcnow()
     subject = f"published/{spec.file_name}"
 
-    def scan(staged: Path, written: Mapping[str, str | None] | None) -> None:
+    def scan(staged: Path, written: Mapping[str, str | None] | None, vault_checked: Mapping[str, dt.datetime]) -> None:
         # What was kept from the previous copy passed this scan when that copy was published.
-        result = scan_for_clear_pii(staged, vault=vault, scope=written)
+        result = scan_for_clear_pii(staged, vault=vault, scope=written, vault_checked=vault_checked)
         scans.append(result)
         if not result.clean:
             raise LeakFound(
@@ -292,6 +292,8 @@ def publish_role(
             )
 
     try:
+        # Read before the copy is staged and scanned: the scan sees at least the values vaulted up to it.
+        stamp = vaulted_up_to(vault) if vault is not None and not spec.personal_data else None
         published = publish_tables(
             warehouse_path,
             Path(published_dir) / spec.file_name,
@@ -304,6 +306,7 @@ def publish_role(
             before_replace=None if spec.personal_data else scan,
             window=window,
             reuse_previous=reuse_previous,
+            vault_stamp=stamp,
         )
     except PublishError as err:
         # The message names tables and masked examples only, never a value.
@@ -358,17 +361,20 @@ def publish_tables(
     tag: str,
     allow_personal_data: bool = False,
     before_verify: Callable[[Path], None] | None = None,
-    before_replace: Callable[[Path, Mapping[str, str | None] | None], None] | None = None,
+    before_replace: Callable[[Path, Mapping[str, str | None] | None, Mapping[str, dt.datetime]], None] | None = None,
     window: tuple[dt.date, dt.date] | None = None,
     reuse_previous: bool = True,
+    vault_stamp: dt.datetime | None = None,
 ) -> PublishResult:
     """Publish every table of ``schemas`` plus ``tables`` (``schema.table``) of the warehouse to ``target_path``.
 
     ``tag`` names the staged file (``<target>.tmp-<tag>``, e.g. the run id). ``before_verify`` is called with
     the staged, closed file just before verification (a hook for fault-injection tests and for operators who
-    want to keep a copy); ``before_replace`` with the verified file and what was written into it (the
-    ``scope`` of :func:`futuremart.privacy.scan_for_clear_pii`, ``None`` for everything) just before the
-    rename (the leak scan: raising :class:`PublishError` there keeps the previous copy).
+    want to keep a copy); ``before_replace`` with the verified file, what was written into it (the ``scope``
+    of :func:`futuremart.privacy.scan_for_clear_pii`, ``None`` for everything) and the vault stamps up to
+    which the rows kept from the previous copy were scanned (its ``vault_checked``) just before the rename
+    (the leak scan: raising :class:`PublishError` there keeps the previous copy). ``vault_stamp`` (given when
+    ``before_replace`` scans against the vault as of that stamp or later) is recorded on every table.
 
     With ``reuse_previous`` and a previous copy at ``target_path``, the new file starts as a byte copy of it
     (see :func:`stage_from_previous`): tables whose rows and checksum equal the warehouse's are kept, and with
@@ -397,6 +403,7 @@ def publish_tables(
                 tables=tables,
                 optional_schemas=optional_schemas,
                 window=window,
+                vault_stamp=vault_stamp,
             )
             expected = delta.expected
             if before_verify is not None:
@@ -409,13 +416,18 @@ def publish_tables(
                 _unlink(staged)
         if delta is None:
             expected = stage_copy(
-                warehouse_path, staged, schemas=schemas, tables=tables, optional_schemas=optional_schemas
+                warehouse_path,
+                staged,
+                schemas=schemas,
+                tables=tables,
+                optional_schemas=optional_schemas,
+                vault_stamp=vault_stamp,
             )
             if before_verify is not None:
                 before_verify(staged)
             verify_copy(staged, expected)
         if before_replace is not None:
-            before_replace(staged, delta.written if delta else None)
+            before_replace(staged, delta.written if delta else None, delta.vault_checked if delta else {})
         staged.chmod(0o444)  # read-only for non-root readers too: the copy is for reading only
         replace_atomically(staged, target_path)
     return PublishResult(
@@ -469,6 +481,7 @@ def stage_copy(
     schemas: Sequence[str] = (),
     tables: Sequence[str] = (),
     optional_schemas: Sequence[str] = (),
+    vault_stamp: dt.datetime | None = None,
 ) -> dict[str, TableFigures]:
     """Write a new DuckDB file ``staged`` holding the chosen tables; return the source's figures per table.
 
@@ -484,7 +497,7 @@ def stage_copy(
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from src."{schema}"."{table}"')
             expected[f"{schema}.{table}"] = _figures(con, f'src."{schema}"."{table}"')
-            _record_figures(con, f'"{schema}"."{table}"', expected[f"{schema}.{table}"])
+            _record_figures(con, f'"{schema}"."{table}"', expected[f"{schema}.{table}"], vault_stamp)
         con.execute("detach src")
         con.execute("checkpoint")
     if _wal(staged).exists():
@@ -496,11 +509,13 @@ def stage_copy(
 @dataclass(frozen=True)
 class StagedDelta:
     """A staged file built from the previous copy: the source's figures per table, the tables kept as they
-    were, and the tables written (``schema.table`` -> the SQL filter of the rows written, ``None`` when whole)."""
+    were, the tables written (``schema.table`` -> the SQL filter of the rows written, ``None`` when whole),
+    and for tables kept in whole or in part the vault stamp their kept rows were last scanned against."""
 
     expected: dict[str, TableFigures]
     reused: tuple[str, ...]
     written: dict[str, str | None]
+    vault_checked: dict[str, dt.datetime] = field(default_factory=dict)
 
 
 def stage_from_previous(
@@ -512,6 +527,7 @@ def stage_from_previous(
     tables: Sequence[str] = (),
     optional_schemas: Sequence[str] = (),
     window: tuple[dt.date, dt.date] | None = None,
+    vault_stamp: dt.datetime | None = None,
 ) -> StagedDelta:
     """Write ``staged`` as a copy of the published file ``previous`` brought up to the warehouse.
 
@@ -521,6 +537,8 @@ def stage_from_previous(
     same columns has the ``window``'s days deleted and inserted from the warehouse, and is kept so if its
     figures then equal the warehouse's (no other day changed); anything else is dropped and copied whole.
     Tables no longer chosen are dropped. Checkpointed, closed and fsynced like :func:`stage_copy`.
+    Every table's comment gets ``vault_stamp`` when one is given (the caller scans the kept rows against the
+    values vaulted since the stamp recorded before, returned as ``vault_checked``).
     """
     if staged.exists():
         raise PublishError(f"{staged} already exists; refusing to overwrite it")
@@ -529,6 +547,7 @@ def stage_from_previous(
     expected: dict[str, TableFigures] = {}
     reused: list[str] = []
     written: dict[str, str | None] = {}
+    vault_checked: dict[str, dt.datetime] = {}
     with _connect(staged) as con:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_literal(str(warehouse_path))} as src (read_only)")
@@ -541,13 +560,18 @@ def stage_from_previous(
         for schema, table in sorted(present - set(chosen)):
             con.execute(f'drop table "{schema}"."{table}"')
         recorded = _recorded_figures(con)
+        stamps = _recorded_vault_stamps(con)
         for schema, table in chosen:
             name, source, target = f"{schema}.{table}", f'src."{schema}"."{table}"', f'"{schema}"."{table}"'
             expected[name] = want = _figures(con, source)
             if (schema, table) in present:
+                if name in stamps:
+                    vault_checked[name] = stamps[name]
                 # The figures the previous publish verified, or (a copy without them) counted again.
                 if (recorded[name] if name in recorded else _figures(con, target)) == want:
                     reused.append(name)
+                    if vault_stamp is not None:
+                        _record_figures(con, target, want, vault_stamp)
                     continue
                 if (rows := _window_filter(name, window)) and _columns(con, "src", schema, table) == _columns(
                     con, current_database(con), schema, table
@@ -555,41 +579,62 @@ def stage_from_previous(
                     con.execute(f"delete from {target} where {rows}")
                     con.execute(f"insert into {target} select * from {source} where {rows}")
                     if _figures(con, target) == want:
-                        _record_figures(con, target, want)
+                        _record_figures(con, target, want, vault_stamp)
                         written[name] = rows
                         continue
                 con.execute(f"drop table {target}")
+            vault_checked.pop(name, None)  # copied whole: every row is scanned
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f"create table {target} as select * from {source}")
-            _record_figures(con, target, want)
+            _record_figures(con, target, want, vault_stamp)
             written[name] = None
         con.execute("detach src")
         con.execute("checkpoint")
     if _wal(staged).exists():
         raise PublishError(f"{staged} left a write-ahead log after closing; the copy is not self-contained")
     _fsync(staged)
-    return StagedDelta(expected, tuple(reused), written)
+    return StagedDelta(expected, tuple(reused), written, vault_checked)
 
 
 FIGURES_COMMENT = "futuremart.publish rows={rows} checksum={checksum}"
 
 
-def _record_figures(con: duckdb.DuckDBPyConnection, relation: str, figures: TableFigures) -> None:
+def _record_figures(
+    con: duckdb.DuckDBPyConnection, relation: str, figures: TableFigures, vault_stamp: dt.datetime | None = None
+) -> None:
     """Keep a table's source figures as its comment, so the next publish knows them without a scan; the
-    copy is verified against the source's figures before it is published, so the comment is what it holds."""
+    copy is verified against the source's figures before it is published, so the comment is what it holds.
+    With ``vault_stamp``, the comment also says the rows were leak-scanned against the vault as of then."""
     text = FIGURES_COMMENT.format(rows=figures.rows, checksum=figures.checksum)
+    if vault_stamp is not None:
+        text += f" vault_checked={vault_stamp.isoformat()}"
     con.execute(f"comment on table {relation} is {_literal(text)}")
 
 
-def _recorded_figures(con: duckdb.DuckDBPyConnection) -> dict[str, TableFigures]:
+def _recorded_words(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     recorded = {}
     for schema, table, comment in con.execute(
         "select schema_name, table_name, comment from duckdb_tables() where database_name = current_database()"
     ).fetchall():
-        words = dict(w.split("=", 1) for w in (comment or "").split()[1:] if "=" in w)
-        if (comment or "").startswith("futuremart.publish ") and words.keys() == {"rows", "checksum"}:
-            recorded[f"{schema}.{table}"] = TableFigures(int(words["rows"]), words["checksum"])
+        if (comment or "").startswith("futuremart.publish "):
+            recorded[f"{schema}.{table}"] = dict(w.split("=", 1) for w in comment.split()[1:] if "=" in w)
     return recorded
+
+
+def _recorded_figures(con: duckdb.DuckDBPyConnection) -> dict[str, TableFigures]:
+    return {
+        name: TableFigures(int(words["rows"]), words["checksum"])
+        for name, words in _recorded_words(con).items()
+        if {"rows", "checksum"} <= words.keys()
+    }
+
+
+def _recorded_vault_stamps(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime]:
+    return {
+        name: dt.datetime.fromisoformat(words["vault_checked"])
+        for name, words in _recorded_words(con).items()
+        if "vault_checked" in words
+    }
 
 
 def _window_filter(name: str, window: tuple[dt.date, dt.date] | None) -> str | None:

@@ -15,6 +15,7 @@ reloads the file, and the vault's insert skips the tokens it already holds). dbt
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -161,6 +162,25 @@ def copy_vault(vault: Vault, target: Path) -> dict[str, int]:
             counts[table] = con.execute(f'select count(*) from dst.main."{table}"').fetchone()[0]
         con.execute("detach dst")
     return counts
+
+
+def vaulted_up_to(vault: Vault) -> dt.datetime | None:
+    """The latest ``_vaulted_at`` of the vault (``None`` when it is empty or absent). The loader's stamps never
+    decrease and one process at a time writes the vault, so every value vaulted later carries a later or
+    equal stamp: a leak scan that matched rows against the vault as of this stamp need match them later only
+    against values stamped since (``futuremart.privacy.scan_for_clear_pii``'s ``vault_checked``)."""
+    if not vault.path.exists():
+        return None
+    with duckdb.connect() as con:
+        attach_vault(con, vault, read_only=True, alias="v")
+        tables = vault_tables(con, "v")
+        if not tables:
+            return None
+        return con.execute(
+            "select max(stamp) from ("
+            + " union all ".join(f'select max(_vaulted_at) as stamp from v.main."{t}"' for t in tables)
+            + ")"
+        ).fetchone()[0]
 
 
 def count_rows(vault: Vault, path: Path | None = None) -> dict[str, int]:

@@ -431,9 +431,28 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
                 select 1 from {vault} as v where v.token = incoming.token and v.column_name = incoming.column_name
             )
             order by token, column_name, _source_file""",
-        [now],
+        [_vault_stamp(con, now)],
     )
     con.unregister("incoming_vault")
+
+
+def _vault_stamp(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dt.datetime:
+    """``now``, or the vault's latest stamp if the clock reads earlier: stamps never decrease from one load to
+    the next. The leak scan of a published copy matches the rows it kept against the values vaulted since
+    the copy's last scan (``futuremart.publish``), so a load stamped before that scan would be missed."""
+    tables = con.execute(
+        "select database_name, schema_name, table_name from duckdb_tables() where (database_name = ? "
+        "and schema_name = 'main') or (schema_name = ? and database_name = current_database())",
+        [VAULT_SCHEMA, VAULT_SCHEMA],
+    ).fetchall()
+    if not tables:
+        return now
+    latest = con.execute(
+        "select max(stamp) from ("
+        + " union all ".join(f'select max(_vaulted_at) as stamp from "{d}"."{s}"."{t}"' for d, s, t in tables)
+        + ")"
+    ).fetchone()[0]
+    return max(now, latest) if latest is not None else now
 
 
 def _vault_attached(con: duckdb.DuckDBPyConnection) -> bool:

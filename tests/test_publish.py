@@ -1,6 +1,7 @@
 """The analysts' published copy: exactly the analyst tables, read-only, swapped in atomically, and a failed
 build or publish leaves the previous copy byte-identical."""
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from futuremart.privacy import VAULT_SCHEMA
 from futuremart.publish import (
     ANALYST_COPY,
     ANALYST_SCHEMAS,
@@ -25,7 +27,8 @@ from futuremart.publish import (
     publish_role,
     publish_tables,
 )
-from futuremart.vault import Vault, attach_vault
+from futuremart.vault import Vault, attach_vault, vaulted_up_to
+from ingestion.raw_loader import _vault_stamp
 from tests.conftest import TEST_SEED, mart_checksums, materialize
 
 CLI = Path(sys.executable).with_name("duckdb")
@@ -245,7 +248,7 @@ def test_a_nightly_publish_rewrites_only_the_new_day_and_equals_a_whole_copy(bui
         optional_schemas=("ml",),
         tag="today",
         window=window,
-        before_replace=lambda _, scope: scopes.append(scope),
+        before_replace=lambda _, scope, _checked: scopes.append(scope),
     )
     assert set(result.window_rewritten) == set(day_tables)
     assert "reference.regions" in result.reused and "marts.dim_date" in result.reused
@@ -313,3 +316,66 @@ def test_what_a_nightly_publish_keeps_is_matched_against_the_vault_as_it_is_now(
         publish_role(
             warehouse, target.parent, "analyst", tag="today", vault=vault, window=(built.settings.end_date,) * 2
         )
+
+
+def test_kept_rows_are_matched_against_the_values_vaulted_since_their_last_scan(built, tmp_path):
+    """A copy published with the vault records, per table, the vault stamp it was scanned against. The next
+    publish matches the rows it keeps against the values vaulted since: a clear value the vault learns
+    afterwards (a street no pattern recognises) sitting in a kept table is found; the tables say which stamp
+    their kept rows were last checked against."""
+    vault = Vault(tmp_path / "vault" / built.settings.vault_path.name, Vault.from_settings(built.settings).key)
+    shutil.copytree(built.settings.vault_path.parent, vault.path.parent)
+    street = "17 Quarry Hollow Lane"
+    warehouse = _warehouse_copy(
+        built,
+        tmp_path / "planted.duckdb",
+        f"update marts.dim_product set product_name = '{street}' "
+        "where rowid = (select min(rowid) from marts.dim_product)",
+    )
+    target = tmp_path / "published" / ANALYST_COPY
+    first = publish_role(warehouse, target.parent, "analyst", tag="first", vault=vault)  # the vault lacks it
+    assert first.scan.clean
+    stamp = vaulted_up_to(vault)
+    with duckdb.connect(str(target), read_only=True) as con:
+        comments = dict(con.execute("select schema_name || '.' || table_name, comment from duckdb_tables()").fetchall())
+    assert all(c.endswith(f"vault_checked={stamp.isoformat()}") for c in comments.values()), comments
+
+    # The same warehouse again: every table is kept, and was checked against the vault as of the stamp.
+    checked = []
+    publish_tables(
+        warehouse,
+        target,
+        schemas=ANALYST_SCHEMAS,
+        tables=ANALYST_TABLES,
+        optional_schemas=("ml",),
+        tag="again",
+        before_replace=lambda _, scope, vault_checked: checked.append((scope, vault_checked)),
+        vault_stamp=stamp,
+    )
+    [(scope, vault_checked)] = checked
+    assert scope == {} and vault_checked == dict.fromkeys(comments, stamp)
+
+    # A customer's street is vaulted later (by the loader, whose stamps never go back): the kept table holds it.
+    with duckdb.connect() as con:
+        attach_vault(con, vault, alias="v")
+        con.execute(
+            "insert into v.main.crm_customers values ('t-new', 'address', 'street', ?, 'crm/customers.csv', ?)",
+            [street, stamp + dt.timedelta(seconds=1)],
+        )
+    with pytest.raises(LeakFound, match="dim_product") as leak:
+        publish_role(
+            warehouse, target.parent, "analyst", tag="today", vault=vault, window=(built.settings.end_date,) * 2
+        )
+    assert leak.value.scan.hits == {"marts.dim_product.product_name": {"vault": 1}}
+
+
+def test_the_loader_never_stamps_a_vault_value_earlier_than_the_vault_holds(built, tmp_path):
+    """A clock set back must not stamp new vault values before a scan's recorded stamp: the stamp is the
+    later of the clock and the vault's latest."""
+    vault = Vault(tmp_path / "vault.duckdb", Vault.from_settings(built.settings).key)
+    shutil.copyfile(built.settings.vault_path, vault.path)
+    latest = vaulted_up_to(vault)
+    with duckdb.connect() as con:
+        attach_vault(con, vault, alias=VAULT_SCHEMA)
+        assert _vault_stamp(con, latest - dt.timedelta(days=400)) == latest
+        assert _vault_stamp(con, latest + dt.timedelta(hours=1)) == latest + dt.timedelta(hours=1)

@@ -74,3 +74,16 @@
         - modules.datetime.timedelta(days=var('late_arrival_days')) -%}
     {{ return(first.isoformat()) }}
 {%- endmacro %}
+
+{#- The first day whose sessions a windowed run of the web facts may have changed: the first event day of
+    any session with an event in the days the facts rebuilt (a session crossing midnight into them starts
+    the day before). Sessions of earlier days have no event in the window, so they and their events stay as
+    they were. `built_date_column` is the model's own day column (for the lookback without a window). -#}
+{% macro first_rebuilt_session_day(events, built_date_column) -%}
+    select min(event_date) as first_day
+    from {{ events }}
+    where session_key in (
+        select rebuilt.session_key from {{ events }} as rebuilt
+        where {{ incremental_window('rebuilt.event_date', built_date_column=built_date_column) }}
+    )
+{%- endmacro %}

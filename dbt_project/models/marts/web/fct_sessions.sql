@@ -15,12 +15,7 @@ with
 
 {% if is_incremental() %}
     first_rebuilt_day as (
-        select min(event_date) as first_day
-        from {{ ref('fct_web_events') }}
-        where session_key in (
-            select rebuilt.session_key from {{ ref('fct_web_events') }} as rebuilt
-            where {{ incremental_window('rebuilt.event_date', built_date_column='session_date') }}
-        )
+        {{ first_rebuilt_session_day(ref('fct_web_events'), 'session_date') }}
     ),
 {% endif %}
 
