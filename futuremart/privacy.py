@@ -163,7 +163,7 @@ def scan_for_clear_pii(
     wrote (see futuremart.publish); the rest is matched against ``vault`` only. ``None`` scans everything.
     ``vault_checked`` (``schema.table`` -> a vault stamp, see :func:`futuremart.vault.vaulted_up_to`) says
     that the rows of a table outside ``scope`` were matched against the vault as of that stamp when they were
-    scanned before: they are matched only against the values vaulted since (stamped at or after it).
+    scanned before: they are matched only against the values vaulted since (stamped after it).
     """
     from futuremart.vault import Vault, attach_vault  # the vault module builds on this one
 
@@ -253,7 +253,7 @@ def scan_for_clear_pii(
         for since in sorted({(vault_checked or {}).get(f"{s}.{t}") for s, t, _, _ in kept} - {None}):
             probes[since] = name = f"vault_values_{len(probes)}"
             con.execute(
-                f"create temp table {name} as select clear_value from vault_values where vaulted_at >= ?", [since]
+                f"create temp table {name} as select clear_value from vault_values where vaulted_at > ?", [since]
             )
         empty = {name for name in probes.values() if not con.execute(f"select count(*) from {name}").fetchone()[0]}
         for schema, table, column, rows in kept:

@@ -576,9 +576,15 @@ def stage_from_previous(
                 if (rows := _window_filter(name, window)) and _columns(con, "src", schema, table) == _columns(
                     con, current_database(con), schema, table
                 ):
+                    # The checksum is a sum over rows: the table's is the previous one less the deleted
+                    # rows' plus the inserted rows', so only the window is hashed here (the verification
+                    # still reads every row). Rehashing the rewritten marts whole took a third of the step.
+                    before = recorded[name] if name in recorded else _figures(con, target)
+                    removed = _figures(con, f"(select * from {target} where {rows})")
                     con.execute(f"delete from {target} where {rows}")
                     con.execute(f"insert into {target} select * from {source} where {rows}")
-                    if _figures(con, target) == want:
+                    added = _figures(con, f"(select * from {target} where {rows})")
+                    if _combined(before, removed, added) == want:
                         _record_figures(con, target, want, vault_stamp)
                         written[name] = rows
                         continue
@@ -719,6 +725,12 @@ def _refuse_personal_data(schemas: Sequence[str], tables: Sequence[str], allowed
 def _figures(con: duckdb.DuckDBPyConnection, relation: str) -> TableFigures:
     rows, checksum = con.execute(f"select count(*), coalesce(sum(hash(t)), 0)::varchar from {relation} as t").fetchone()
     return TableFigures(rows, checksum)
+
+
+def _combined(before: TableFigures, removed: TableFigures, added: TableFigures) -> TableFigures:
+    """The figures of a table after deleting rows with figures ``removed`` and inserting ``added``."""
+    checksum = int(before.checksum) - int(removed.checksum) + int(added.checksum)
+    return TableFigures(before.rows - removed.rows + added.rows, str(checksum))
 
 
 def _literal(text: str) -> str:

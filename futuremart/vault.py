@@ -166,8 +166,8 @@ def copy_vault(vault: Vault, target: Path) -> dict[str, int]:
 
 def vaulted_up_to(vault: Vault) -> dt.datetime | None:
     """The latest ``_vaulted_at`` of the vault (``None`` when it is empty or absent). The loader's stamps never
-    decrease and one process at a time writes the vault, so every value vaulted later carries a later or
-    equal stamp: a leak scan that matched rows against the vault as of this stamp need match them later only
+    only grow and one process at a time writes the vault, so every value vaulted later carries a later
+    stamp: a leak scan that matched rows against the vault as of this stamp need match them later only
     against values stamped since (``futuremart.privacy.scan_for_clear_pii``'s ``vault_checked``)."""
     if not vault.path.exists():
         return None

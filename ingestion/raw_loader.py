@@ -437,8 +437,8 @@ def _vault(con: duckdb.DuckDBPyConnection, contract: EntityContract, entries: pa
 
 
 def _vault_stamp(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dt.datetime:
-    """``now``, or the vault's latest stamp if the clock reads earlier: stamps never decrease from one load to
-    the next. The leak scan of a published copy matches the rows it kept against the values vaulted since
+    """``now``, or just after the vault's latest stamp if the clock reads no later: stamps grow from one load
+    to the next. The leak scan of a published copy matches the rows it kept against the values vaulted since
     the copy's last scan (``futuremart.publish``), so a load stamped before that scan would be missed."""
     tables = con.execute(
         "select database_name, schema_name, table_name from duckdb_tables() where (database_name = ? "
@@ -452,7 +452,7 @@ def _vault_stamp(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dt.datetim
         + " union all ".join(f'select max(_vaulted_at) as stamp from "{d}"."{s}"."{t}"' for d, s, t in tables)
         + ")"
     ).fetchone()[0]
-    return max(now, latest) if latest is not None else now
+    return max(now, latest + dt.timedelta(microseconds=1)) if latest is not None else now
 
 
 def _vault_attached(con: duckdb.DuckDBPyConnection) -> bool:
