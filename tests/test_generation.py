@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from futuremart.settings import Settings
@@ -9,7 +10,7 @@ from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
 from ingestion.world.clickstream import InverseCdf
-from ingestion.world.ids import numbered, sequential_ids
+from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids
 from tests.conftest import TEST_SCALE, tree_digest
 
 
@@ -135,6 +136,35 @@ def test_numbered_ids_are_the_text_an_f_string_gives():
     ids = sequential_ids("O", 12_345, 9)
     assert list(ids[[0, 9_999, 12_344]]) == ["O000000001", "O000010000", "O000012345"]
     assert ids.dtype == pd.Series(["O000000001"]).dtype  # what a list of Python strings becomes
+
+
+def test_numbered_range_is_numbered_of_an_arange():
+    for n in (0, 1, 9_999, 10_000, 10_001, 123_457):
+        for width in (3, 4, 7, 8, 9):
+            if n <= 10**width:
+                expected = numbered("S20240101-", np.arange(n), width)
+                assert numbered_range("S20240101-", n, width).equals(expected)
+    assert numbered_range("", 12, 3).to_pylist() == [f"{i:03d}" for i in range(12)]
+
+
+def test_indexed_text_takes_what_arrow_takes_buffers_included():
+    rng = np.random.default_rng(2)
+    ids = numbered("C", np.arange(1_000), 7)
+    mixed = pa.array(["dress", "yoga mat", "", "tea", "gift ideas"] * 200)
+    for values in (ids, ids.slice(10, 500), mixed, mixed.slice(3, 400)):
+        text = IndexedText(values)
+        for null_share in (0.0, 0.3, 1.0):
+            for n in (0, 1, 3_000):
+                indices, null = rng.integers(0, len(values), n), rng.random(n) < null_share
+                expected = values.take(pa.array(np.where(null, 0, indices), mask=null))
+                taken = text.take(indices, null=null)
+                taken.validate(full=True)
+                assert taken.equals(expected) and taken.null_count == expected.null_count
+                # The same offsets and text bytes as Arrow's (an absent buffer read as empty).
+                assert [b.to_pybytes() if b else b"" for b in taken.buffers()[1:]] == [
+                    b.to_pybytes() if b else b"" for b in expected.buffers()[1:]
+                ]
+                assert text.take(indices).equals(values.take(indices))
 
 
 def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():
