@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
-from ingestion.world.ids import arrow_column, is_in, numbered, positions
+from ingestion.world.ids import IndexedText, arrow_column, is_in, numbered_range, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -98,13 +98,13 @@ def _ip_text(octets: np.ndarray) -> pa.Array:
 class _People:
     """Customers and products as NumPy columns (what a day's events draw from)."""
 
-    customer_id: pa.Array
+    customer_id: IndexedText
     home_ip: pa.Array
     user_agent: np.ndarray  # index into USER_AGENTS
     active_from: np.ndarray  # first day index a customer browses: signed up by the end of that day
     active_until: np.ndarray  # first day index a customer no longer browses: lapsed by its midnight (or never)
     browse_rate: np.ndarray
-    product_id: pa.Array
+    product_id: IndexedText
     popularity: InverseCdf  # what Generator.choice(p=popularity) searches
 
 
@@ -149,13 +149,13 @@ class Clickstream:
         cdf = popularity.cumsum()
         cdf /= cdf[-1]
         people = _People(
-            customer_id=arrow_column(cust["customer_id"]).cast(pa.string()),
+            customer_id=IndexedText(arrow_column(cust["customer_id"])),
             home_ip=arrow_column(cust["home_ip"]).cast(pa.string()),
             user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
             active_from=np.searchsorted(midnights + np.timedelta64(1, "D"), signed_up, side="left"),
             active_until=np.searchsorted(midnights, lapsed, side="left"),
             browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
-            product_id=arrow_column(self.products["product_id"]).cast(pa.string()),
+            product_id=IndexedText(arrow_column(self.products["product_id"])),
             popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
@@ -176,7 +176,7 @@ class Clickstream:
             day_sorted_row[by_day] = np.arange(len(by_day))
             line_order = day_sorted_row[self.line_order]
         line_sort = np.argsort(line_order, kind="stable")
-        products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
+        products = positions(self.order_lines["product_id"], people.product_id.values)[line_sort]
         counts = np.bincount(line_order, minlength=len(by_day))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -194,7 +194,7 @@ class Clickstream:
         rng = rng_for(self.seed, f"clickstream-{day.date()}")
         # Browse sessions: active customers by persona rate, plus anonymous visitors.
         active = (cust.active_from <= t) & (t < cust.active_until)
-        browsing = np.flatnonzero(active & (rng.random(len(cust.customer_id)) < cust.browse_rate))
+        browsing = np.flatnonzero(active & (rng.random(len(cust.browse_rate)) < cust.browse_rate))
         n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
         n_browse = len(browsing) + n_anon
         n_buy = len(orders.order_id)
@@ -207,7 +207,7 @@ class Clickstream:
         # Session attributes as indices into Arrow columns (one take per event column, no Python objects):
         # a known visitor's home address, an anonymous one's own address after the customers' addresses.
         octets = _ip_octets(self.seed, n, f"anon-{prefix}")
-        n_customers = len(cust.customer_id)
+        n_customers = len(cust.browse_rate)
         ip_index = np.where(known, cust_idx, n_customers + np.cumsum(~known) - 1)
         anon_ips = _ip_text(octets[~known])
         agent = np.where(known, cust.user_agent[np.maximum(cust_idx, 0)], rng.integers(0, len(USER_AGENTS), n))
@@ -233,10 +233,10 @@ class Clickstream:
         }
         per_session = sum(counts.values())
         session_of = np.repeat(np.arange(n), per_session)
-        etype = np.concatenate([np.repeat(np.full(n, EVENT_RANK[k]), v) for k, v in counts.items()])
-        sess_for_type = np.concatenate([np.repeat(np.arange(n), v) for v in counts.values()])
-        order = np.lexsort((etype, sess_for_type))
-        etype = etype[order]  # events of a session in funnel order
+        # Events of a session in funnel order: each session's count of each type (a row of types in rank
+        # order), the types repeated by those counts row after row.
+        per_type = np.stack([counts[k] for k in EVENT_RANK], axis=1)  # [session, event type]
+        etype = np.repeat(np.tile(np.arange(len(EVENT_RANK)), n), per_type.reshape(-1))
         m = len(etype)
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
@@ -284,18 +284,16 @@ class Clickstream:
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
-                "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
+                "event_id": numbered_range(f"E{prefix}-", m, 8),
                 # Each session's id written once and spread to its events (the same text a row).
-                "session_id": numbered(f"S{prefix}-", np.arange(n), 7).take(session_of),
-                # Per session, then spread to its events: a take of a day's few thousand sessions' values is
-                # cheaper than one per event from every customer's (the same text and nulls either way).
-                "customer_id": cust.customer_id.take(_masked(cust_idx, ~known)).take(session_of),
+                "session_id": IndexedText(numbered_range(f"S{prefix}-", n, 7)).take(session_of),
+                "customer_id": cust.customer_id.take(cust_idx[session_of], null=~known[session_of]),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
-                "channel": channel.take(session_of),
-                "product_id": cust.product_id.take(_masked(product, product < 0)),
-                "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
-                "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
+                "channel": IndexedText(channel).take(session_of),
+                "product_id": cust.product_id.take(product, null=product < 0),
+                "search_query": SEARCH_TEXT.take(search, null=~is_search),
+                "order_id": IndexedText(orders.order_id).take(session_of, null=~is_purchase),
                 "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index, n_customers).take(session_of),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
@@ -323,7 +321,7 @@ EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
 
 HOUR_CDF = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
 HOUR_CDF /= HOUR_CDF[-1]
-SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
+SEARCH_TEXT = IndexedText(pa.array(SEARCH_TERMS, pa.string()))
 BROWSE_CHANNEL_TEXT = pa.array(["web", "app"], pa.string())  # index: browses in the app
 USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
 
@@ -359,11 +357,6 @@ def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_custo
         return home_ip.take(index)
     home = home_ip.take(np.where(anonymous, 0, index))
     return pc.if_else(anonymous, anon_ips.take(np.where(anonymous, index - n_customers, 0)), home)
-
-
-def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
-    """Take indices with nulls where ``null`` holds (a take then yields null there)."""
-    return pa.array(np.where(null, 0, indices), mask=null)
 
 
 def _empty() -> pa.Table:
