@@ -11,6 +11,7 @@ from ingestion.truth import write_truth
 from ingestion.world import generate_world
 from ingestion.world.clickstream import InverseCdf
 from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids
+from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
 from tests.conftest import TEST_SCALE, tree_digest
 
 
@@ -178,3 +179,46 @@ def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():
         # Uniform draws, plus draws exactly on and just below every cumulative step.
         u = np.r_[0.0, np.nextafter(1.0, 0), rng.random(5_000), cdf[:-1], np.nextafter(cdf[:-1], 0)]
         assert (InverseCdf(cdf).index(u) == np.searchsorted(cdf, u, side="right")).all()
+
+
+def test_taste_router_draws_an_active_holder_of_the_line_in_proportion_to_weight():
+    # Two groups; brands 0..2 over three products; customer c holds brand c % 3 (and 2 - c % 3) and product c % 3.
+    n = 60
+    group = np.repeat([0, 1], n // 2)
+    taste = Taste(
+        brands=np.array(["a", "b", "c"], dtype=object),
+        brand_of_product=np.array([0, 1, 2]),
+        favourite_brands=np.column_stack([np.arange(n) % 3, 2 - np.arange(n) % 3 + (np.arange(n) % 3 == 1)]) % 3,
+        favourite_products=np.column_stack([np.arange(n) % 3, (np.arange(n) + 1) % 3, (np.arange(n) + 2) % 3]),
+    )
+    weight = np.random.default_rng(3).lognormal(0, 1, n)
+    active_from, active_until = np.zeros(n, dtype=np.int64), np.full(n, 10)
+    active_until[::4] = 5  # every fourth customer stops shopping on day 5
+    router = TasteRouter(taste, group, 3, [weight], active_from, active_until)
+    rng = np.random.default_rng(4)
+    lines = 200_000
+    line_group, line_product = np.ones(lines, dtype=np.int64), np.zeros(lines, dtype=np.int64)
+    for day in (0, 7):
+        out = router.route(rng, day, line_group, line_product, level=0)
+        routed = out[out >= 0]
+        assert abs(len(routed) / lines - TASTE_SHARE) < 0.01
+        active = (active_from <= day) & (day < active_until)
+        holds = (taste.favourite_brands == 0).any(axis=1) | (taste.favourite_products == 0).any(axis=1)
+        assert (group[routed] == 1).all() and active[routed].all() and holds[routed].all()
+        # EVERYDAY_FIRST of the routed lines to the product's holders, the rest to the brand's, each in
+        # proportion to weight among the active holders of the line's group.
+        expected = np.zeros(n)
+        for share, holds_it in (
+            (EVERYDAY_FIRST, (taste.favourite_products == 0).any(axis=1)),
+            (1 - EVERYDAY_FIRST, (taste.favourite_brands == 0).any(axis=1)),
+        ):
+            w = np.where((group == 1) & active & holds_it, weight, 0.0)
+            expected += share * w / w.sum()
+        got = np.bincount(routed, minlength=n) / len(routed)
+        assert (got[expected == 0] == 0).all()
+        some = expected > 0
+        # Every holder's share within 5 standard errors (a wrong law misses by far more at this many lines).
+        assert (np.abs(got[some] - expected[some]) * np.sqrt(len(routed) / expected[some])).max() < 5
+    # A line whose brand and product nobody active holds stays with the visitors.
+    nobody = TasteRouter(taste, group, 3, [weight], active_from, np.zeros(n, dtype=np.int64))
+    assert (nobody.route(rng, 0, line_group[:1000], line_product[:1000], level=0) == -1).all()

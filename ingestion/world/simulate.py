@@ -129,7 +129,11 @@ def simulate(
     rel_price = ref / cat_median
     gift_days = (days.month == 11) & (days.day >= 20) | (days.month == 12) & (days.day <= 24)
 
-    router = TasteRouter(taste, cust_region, persona_idx, n_personas, n_products)
+    # The router's two weight levels, every customer's shopping weight on ordinary days and in the gift season
+    # (the `weight` of the day's active customers below).
+    router = TasteRouter(
+        taste, group_of, n_products, [visits_w * basket_w, gift_visits_w * basket_w], signup_day, lapse_day
+    )
     # Taste routing draws from its own stream: the demand and visitor draws stay as they were.
     rng_taste = rng_for(seed, "taste_routing")
     repeatable_categories = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
@@ -137,7 +141,6 @@ def simulate(
     owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
-    shop_w = np.zeros(len(profiles))  # today's shopping weight of every customer (0: not active)
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -195,10 +198,7 @@ def simulate(
             line_group = reg_l * n_personas + pick
             # Per-customer taste: some lines go to an active customer of the same region and persona who
             # holds the line's brand or product as a favourite; they shop today.
-            # One array for every day (a fresh one was page-faulted in daily), cleared and refilled.
-            shop_w.fill(0.0)
-            shop_w[act] = weight
-            by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
+            by_taste = router.route(rng_taste, t, line_group, prod_l, level=int(gift_days[t]))
             # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
             # owns the product leaves the line to the day's visitors.
             again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
