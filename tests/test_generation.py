@@ -11,6 +11,7 @@ from ingestion.truth import write_truth
 from ingestion.world import generate_world
 from ingestion.world.clickstream import InverseCdf
 from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids
+from ingestion.world.simulate import _draw_visitors
 from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
 from tests.conftest import TEST_SCALE, tree_digest
 
@@ -222,3 +223,29 @@ def test_taste_router_draws_an_active_holder_of_the_line_in_proportion_to_weight
     # A line whose brand and product nobody active holds stays with the visitors.
     nobody = TasteRouter(taste, group, 3, [weight], active_from, np.zeros(n, dtype=np.int64))
     assert (nobody.route(rng, 0, line_group[:1000], line_product[:1000], level=0) == -1).all()
+
+
+def test_visitors_are_a_weighted_draw_without_replacement_like_the_exponential_race():
+    rng = np.random.default_rng(5)
+    sizes = np.array([0, 40, 7, 25])  # customers active in each group (the second draws past RACE_SHARE)
+    visits = np.array([0, 5, 3, 20])
+    weight = rng.lognormal(0, 1, sizes.sum())
+    act = np.arange(sizes.sum())
+    reps = 20_000
+    counts = np.zeros(len(act))
+    for _ in range(reps):
+        drawn = _draw_visitors(rng, act, weight, sizes, visits)
+        assert len(np.unique(drawn)) == len(drawn) == visits.sum()
+        assert (np.bincount(np.searchsorted(np.cumsum(sizes), drawn, side="right"), minlength=4) == visits).all()
+        counts[drawn] += 1
+    # The same inclusion frequencies as the exponential race (Efraimidis-Spirakis), group by group.
+    race = np.zeros(len(act))
+    starts = np.cumsum(sizes) - sizes
+    for _ in range(reps):
+        for s, n, k in zip(starts, sizes, visits, strict=True):
+            if k:
+                keys = rng.standard_exponential(n) / weight[s : s + n]
+                race[s + np.argpartition(keys, k - 1)[:k]] += 1
+    # Each customer's inclusion count within 5 standard errors of the race's (binomial counts of ``reps``).
+    p = (counts + race) / (2 * reps)
+    assert (np.abs(counts - race) / np.sqrt(2 * reps * p * (1 - p) + 1e-9)).max() < 5
