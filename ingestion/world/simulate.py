@@ -138,7 +138,11 @@ def simulate(
     rng_taste = rng_for(seed, "taste_routing")
     repeatable_categories = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
     repeatable = products["category_id"].isin(repeatable_categories).to_numpy()
-    owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
+    # customer x product bought so far outside the repeatable categories, of one of the customer's favourite
+    # brands: the only purchases the check below looks up (a routed line outside the repeatable categories
+    # went to a holder of its brand), a third of them.
+    owned: set[int] = set()
+    favourite_brands, brand_of_product = taste.favourite_brands, taste.brand_of_product
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
     for t in range(n_days):
@@ -208,7 +212,7 @@ def simulate(
                 keys = owned_keys.tolist()
                 seen = owned.intersection(keys)
                 if seen:  # a look-up in the day's few owned keys, not in everything bought so far
-                    by_taste[again[np.fromiter((k in seen for k in keys), bool, len(keys))]] = -1
+                    by_taste[again[np.isin(owned_keys, np.fromiter(seen, np.int64, len(seen)))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
@@ -236,7 +240,7 @@ def simulate(
             visit_of_line[~stay] = position[by_taste[~stay]]
             book.add(t, visit_of_line, visitors, product=prod_l, sku=sku_l, warehouse=wh_l, quantity=qty_l)
             buyers = visitors[visit_of_line]
-            once = ~repeatable[prod_l]
+            once = ~repeatable[prod_l] & (favourite_brands[buyers] == brand_of_product[prod_l][:, None]).any(axis=1)
             owned.update((buyers[once] * n_products + prod_l[once]).tolist())
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
