@@ -10,7 +10,7 @@ from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
 from ingestion.world.clickstream import InverseCdf
-from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids
+from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids, take_text
 from ingestion.world.simulate import _draw_visitors
 from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
 from tests.conftest import TEST_SCALE, tree_digest
@@ -153,7 +153,8 @@ def test_indexed_text_takes_what_arrow_takes_buffers_included():
     rng = np.random.default_rng(2)
     ids = numbered("C", np.arange(1_000), 7)
     mixed = pa.array(["dress", "yoga mat", "", "tea", "gift ideas"] * 200)
-    for values in (ids, ids.slice(10, 500), mixed, mixed.slice(3, 400)):
+    large = (ids.cast(pa.large_string()), mixed.cast(pa.large_string()).slice(7, 300))  # pandas' text columns
+    for values in (ids, ids.slice(10, 500), mixed, mixed.slice(3, 400), *large):
         text = IndexedText(values)
         for null_share in (0.0, 0.3, 1.0):
             for n in (0, 1, 3_000):
@@ -167,6 +168,9 @@ def test_indexed_text_takes_what_arrow_takes_buffers_included():
                     b.to_pybytes() if b else b"" for b in expected.buffers()[1:]
                 ]
                 assert text.take(indices).equals(values.take(indices))
+    column = pd.Series(sequential_ids("C", 1_000, 7))
+    indices = rng.integers(0, 1_000, 5_000)
+    assert take_text(column, indices).equals(column.array.take(indices))
 
 
 def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():

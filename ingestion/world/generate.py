@@ -15,7 +15,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import is_in, labels, lexsort, positions, sequential_ids
+from ingestion.world.ids import is_in, labels, lexsort, positions, sequential_ids, take_text
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -210,12 +210,12 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     amount = priced["line_amount_cents"].to_numpy()[sort]
     lines = pd.DataFrame(
         {
-            "order_id": orders["order_id"].array.take(order_pos),
+            "order_id": take_text(orders["order_id"], order_pos),
             "line_number": line_number,
             # Text columns taken from the Arrow-backed id columns: a NumPy array of millions of Python strings
             # cost more to build, and more again for pandas to turn back into Arrow text.
-            "product_id": catalog.products["product_id"].array.take(product),
-            "sku": catalog.variants["sku"].array.take(sku),
+            "product_id": take_text(catalog.products["product_id"], product),
+            "sku": take_text(catalog.variants["sku"], sku),
             "quantity": priced["quantity"].to_numpy()[sort],
             "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
             "discount_cents": priced["discount_cents"].to_numpy()[sort],
@@ -232,12 +232,12 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     out = pd.DataFrame(
         {
             "order_id": orders["order_id"],
-            "customer_id": profiles["customer_id"].array.take(customer),
+            "customer_id": take_text(profiles["customer_id"], customer),
             "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
             "channel": labels(CHANNELS).take(orders["channel"].to_numpy()),
-            "currency": labels(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
-            "ship_region": region_codes.take(region),
-            "warehouse_id": labels(pd.Series(region_codes).map(region_warehouse())).take(region),
+            "currency": take_text(labels(["USD"]), np.zeros(len(orders), dtype=np.int64)),
+            "ship_region": take_text(region_codes, region),
+            "warehouse_id": take_text(labels(pd.Series(region_codes).map(region_warehouse())), region),
             "subtotal_cents": subtotal.astype(np.int64),
             "persona": profiles["persona"].array.take(customer),
         },
