@@ -10,7 +10,7 @@ from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
 from ingestion.world.clickstream import InverseCdf
-from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids, take_text
+from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids, take_text, with_prefix
 from ingestion.world.simulate import _draw_visitors
 from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
 from tests.conftest import TEST_SCALE, tree_digest
@@ -171,6 +171,8 @@ def test_indexed_text_takes_what_arrow_takes_buffers_included():
     column = pd.Series(sequential_ids("C", 1_000, 7))
     indices = rng.integers(0, 1_000, 5_000)
     assert take_text(column, indices).equals(column.array.take(indices))
+    assert pd.Series(with_prefix("SHP", column, 1)).equals("SHP" + column.str[1:])
+    assert list(with_prefix("X", pd.Series(["Oab", "Ocdef"]), 1)) == ["Xab", "Xcdef"]  # not of one width
 
 
 def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():

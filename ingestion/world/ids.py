@@ -58,16 +58,21 @@ def _digits_text(prefix: str, groups: list[np.ndarray], n: int, width: int) -> p
             words[...] = _FOUR_DIGIT_WORDS.take(group)
         else:
             text[:, end - digits : end] = _FOUR_DIGITS[group, 4 - digits :]
-    # The prefix as a few words a row (8, 4, 2, 1 bytes), each filled with one value: a copy of its bytes
-    # into every row cost more than all the digits.
+    _write_prefix(text, head)
+    offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+
+
+def _write_prefix(text: np.ndarray, head: np.ndarray) -> None:
+    """Write ``head`` at the start of every row of ``text`` [row, byte], as a few words a row (8, 4, 2, 1
+    bytes), each filled with one value: a copy of its bytes into every row cost more than all the digits."""
+    n, size = text.shape
     done = 0
     while n and done < len(head):
         step = next(k for k in (8, 4, 2, 1) if done + k <= len(head))
         word = np.ndarray((n,), dtype=f"<u{step}", buffer=text, offset=done, strides=(size,))
         word[...] = head[done : done + step].view(f"<u{step}")[0]
         done += step
-    offsets = np.arange(0, (n + 1) * size, size, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 class IndexedText:
@@ -133,6 +138,26 @@ def take_text(
     """``values.array.take(indices)`` of a pandas text column (the same ``str`` column), through
     :class:`IndexedText`: ids are copied by NumPy, without Arrow's offset-by-offset take."""
     return pd.array(IndexedText(arrow_column(values)).take(indices), dtype="str")
+
+
+def with_prefix(prefix: str, values: pd.Series, drop: int) -> pd.api.extensions.ExtensionArray:
+    """``prefix + values.str[drop:]`` (``SHP000000042`` from ``O000000042``) as a pandas text column: for ids
+    of one width the bytes are copied row by row by NumPy, where pandas' string slice and concatenation made
+    two new text columns of every order."""
+    text = IndexedText(arrow_column(values))
+    if text.rows is None or text.rows.dtype.itemsize <= drop:
+        return pd.array(prefix + values.str[drop:], dtype="str")
+    n, width, head = len(text.rows), text.rows.dtype.itemsize, np.frombuffer(prefix.encode(), dtype=np.uint8)
+    size = len(head) + width - drop
+    out = np.empty((n, size), dtype=np.uint8)
+    if n:
+        old = np.ndarray((n,), dtype=f"V{width - drop}", buffer=text.rows, offset=drop, strides=(width,))
+        np.ndarray((n,), dtype=f"V{width - drop}", buffer=out, offset=len(head), strides=(size,))[...] = old
+    _write_prefix(out, head)
+    offsets = np.arange(0, (n + 1) * size, size, dtype=np.int64)
+    return pd.array(
+        pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(out)]), dtype="str"
+    )
 
 
 def sequential_ids(prefix: str, n: int, width: int) -> pd.api.extensions.ExtensionArray:
