@@ -9,7 +9,7 @@ from futuremart.settings import Settings
 from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
-from ingestion.world.clickstream import InverseCdf
+from ingestion.world.clickstream import InverseCdf, _successes
 from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids, take_text, with_prefix
 from ingestion.world.simulate import _draw_visitors
 from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
@@ -255,3 +255,21 @@ def test_visitors_are_a_weighted_draw_without_replacement_like_the_exponential_r
     # Each customer's inclusion count within 5 standard errors of the race's (binomial counts of ``reps``).
     p = (counts + race) / (2 * reps)
     assert (np.abs(counts - race) / np.sqrt(2 * reps * p * (1 - p) + 1e-9)).max() < 5
+
+
+def test_browse_successes_are_independent_trials_of_the_rate():
+    rng = np.random.default_rng(6)
+    n, p, reps = 2_000, 0.03, 4_000
+    hits = np.zeros(n)
+    sizes = []
+    for _ in range(reps):
+        drawn = _successes(rng, n, p)
+        assert (np.diff(drawn) > 0).all() and (drawn.min(initial=0) >= 0) and (drawn.max(initial=0) < n)
+        hits[drawn] += 1
+        sizes.append(len(drawn))
+    # Every trial succeeds with probability p (binomial counts over the repetitions), and the number of
+    # successes is Binomial(n, p): its mean and variance.
+    assert (np.abs(hits - reps * p) / np.sqrt(reps * p * (1 - p))).max() < 5
+    assert abs(np.mean(sizes) - n * p) < 5 * np.sqrt(n * p * (1 - p) / reps)
+    assert abs(np.var(sizes) / (n * p * (1 - p)) - 1) < 0.1
+    assert len(_successes(rng, 0, p)) == 0 and len(_successes(rng, 5, 1e-9)) == 0
