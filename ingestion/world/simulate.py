@@ -145,6 +145,8 @@ def simulate(
     favourite_brands, brand_of_product = taste.favourite_brands, taste.brand_of_product
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
+    # Each campaign's treated members in the grouped order of `act` below (so by region).
+    treated_grouped = [by_group[treated[by_group]] for treated in campaigns.treated]
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -249,7 +251,11 @@ def simulate(
             for c in campaigns.active(t):
                 treated = campaigns.treated[c]
                 n_extra_r = rng.poisson(uplift[c] * np.bincount(reg_l, weights=treated[buyers], minlength=n_regions))
-                pool_c = act.take(np.flatnonzero(treated.take(act)))  # grouped by region, like `act`
+                # The campaign's active treated members, in the grouped order of `act`: its treated members,
+                # filtered by who is active today (filtering the day's active customers by treatment read
+                # every one of them, for each campaign).
+                members = treated_grouped[c]
+                pool_c = members[(signup_day[members] <= t) & (lapse_day[members] > t)]
                 n_pool_r = np.bincount(cust_region[pool_c], minlength=n_regions)
                 n_extra_r[n_pool_r == 0] = 0
                 if not n_extra_r.sum():
