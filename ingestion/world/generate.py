@@ -280,7 +280,8 @@ def _redeem_promo_codes(
 ):
     """Treated audience members use the campaign's code on some of their orders during the campaign; the
     discount comes off the subtotal before tax. Adds promo code, discount, tax, shipping and total to the
-    orders and returns them with the redemptions."""
+    orders and returns them with the redemptions. ``customer_of_order``: each order's customer's row in the
+    profiles (the rows of ``campaigns.treated``)."""
     rng = rng_for(seed, "promo_redemptions")
     orders = orders.copy()
     day = orders["ordered_at"].dt.normalize().to_numpy()
