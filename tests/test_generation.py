@@ -2,14 +2,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from futuremart.settings import Settings
 from ingestion.landing import cents_to_text, land_world
 from ingestion.truth import write_truth
 from ingestion.world import generate_world
-from ingestion.world.clickstream import InverseCdf
-from ingestion.world.ids import numbered, sequential_ids
+from ingestion.world.clickstream import InverseCdf, _successes
+from ingestion.world.ids import IndexedText, numbered, numbered_range, sequential_ids, take_text, with_prefix
+from ingestion.world.simulate import _draw_visitors
+from ingestion.world.taste import EVERYDAY_FIRST, TASTE_SHARE, Taste, TasteRouter
 from tests.conftest import TEST_SCALE, tree_digest
 
 
@@ -137,6 +140,41 @@ def test_numbered_ids_are_the_text_an_f_string_gives():
     assert ids.dtype == pd.Series(["O000000001"]).dtype  # what a list of Python strings becomes
 
 
+def test_numbered_range_is_numbered_of_an_arange():
+    for n in (0, 1, 9_999, 10_000, 10_001, 123_457):
+        for width in (3, 4, 7, 8, 9):
+            if n <= 10**width:
+                expected = numbered("S20240101-", np.arange(n), width)
+                assert numbered_range("S20240101-", n, width).equals(expected)
+    assert numbered_range("", 12, 3).to_pylist() == [f"{i:03d}" for i in range(12)]
+
+
+def test_indexed_text_takes_what_arrow_takes_buffers_included():
+    rng = np.random.default_rng(2)
+    ids = numbered("C", np.arange(1_000), 7)
+    mixed = pa.array(["dress", "yoga mat", "", "tea", "gift ideas"] * 200)
+    large = (ids.cast(pa.large_string()), mixed.cast(pa.large_string()).slice(7, 300))  # pandas' text columns
+    for values in (ids, ids.slice(10, 500), mixed, mixed.slice(3, 400), *large):
+        text = IndexedText(values)
+        for null_share in (0.0, 0.3, 1.0):
+            for n in (0, 1, 3_000):
+                indices, null = rng.integers(0, len(values), n), rng.random(n) < null_share
+                expected = values.take(pa.array(np.where(null, 0, indices), mask=null))
+                taken = text.take(indices, null=null)
+                taken.validate(full=True)
+                assert taken.equals(expected) and taken.null_count == expected.null_count
+                # The same offsets and text bytes as Arrow's (an absent buffer read as empty).
+                assert [b.to_pybytes() if b else b"" for b in taken.buffers()[1:]] == [
+                    b.to_pybytes() if b else b"" for b in expected.buffers()[1:]
+                ]
+                assert text.take(indices).equals(values.take(indices))
+    column = pd.Series(sequential_ids("C", 1_000, 7))
+    indices = rng.integers(0, 1_000, 5_000)
+    assert take_text(column, indices).equals(column.array.take(indices))
+    assert pd.Series(with_prefix("SHP", column, 1)).equals("SHP" + column.str[1:])
+    assert list(with_prefix("X", pd.Series(["Oab", "Ocdef"]), 1)) == ["Xab", "Xcdef"]  # not of one width
+
+
 def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():
     rng = np.random.default_rng(1)
     for _ in range(50):
@@ -148,3 +186,90 @@ def test_inverse_cdf_guide_table_picks_what_a_binary_search_picks():
         # Uniform draws, plus draws exactly on and just below every cumulative step.
         u = np.r_[0.0, np.nextafter(1.0, 0), rng.random(5_000), cdf[:-1], np.nextafter(cdf[:-1], 0)]
         assert (InverseCdf(cdf).index(u) == np.searchsorted(cdf, u, side="right")).all()
+
+
+def test_taste_router_draws_an_active_holder_of_the_line_in_proportion_to_weight():
+    # Two groups; brands 0..2 over three products; customer c holds brand c % 3 (and 2 - c % 3) and product c % 3.
+    n = 60
+    group = np.repeat([0, 1], n // 2)
+    taste = Taste(
+        brands=np.array(["a", "b", "c"], dtype=object),
+        brand_of_product=np.array([0, 1, 2]),
+        favourite_brands=np.column_stack([np.arange(n) % 3, 2 - np.arange(n) % 3 + (np.arange(n) % 3 == 1)]) % 3,
+        favourite_products=np.column_stack([np.arange(n) % 3, (np.arange(n) + 1) % 3, (np.arange(n) + 2) % 3]),
+    )
+    weight = np.random.default_rng(3).lognormal(0, 1, n)
+    active_from, active_until = np.zeros(n, dtype=np.int64), np.full(n, 10)
+    active_until[::4] = 5  # every fourth customer stops shopping on day 5
+    router = TasteRouter(taste, group, 3, [weight], active_from, active_until)
+    rng = np.random.default_rng(4)
+    lines = 200_000
+    line_group, line_product = np.ones(lines, dtype=np.int64), np.zeros(lines, dtype=np.int64)
+    for day in (0, 7):
+        out = router.route(rng, day, line_group, line_product, level=0)
+        routed = out[out >= 0]
+        assert abs(len(routed) / lines - TASTE_SHARE) < 0.01
+        active = (active_from <= day) & (day < active_until)
+        holds = (taste.favourite_brands == 0).any(axis=1) | (taste.favourite_products == 0).any(axis=1)
+        assert (group[routed] == 1).all() and active[routed].all() and holds[routed].all()
+        # EVERYDAY_FIRST of the routed lines to the product's holders, the rest to the brand's, each in
+        # proportion to weight among the active holders of the line's group.
+        expected = np.zeros(n)
+        for share, holds_it in (
+            (EVERYDAY_FIRST, (taste.favourite_products == 0).any(axis=1)),
+            (1 - EVERYDAY_FIRST, (taste.favourite_brands == 0).any(axis=1)),
+        ):
+            w = np.where((group == 1) & active & holds_it, weight, 0.0)
+            expected += share * w / w.sum()
+        got = np.bincount(routed, minlength=n) / len(routed)
+        assert (got[expected == 0] == 0).all()
+        some = expected > 0
+        # Every holder's share within 5 standard errors (a wrong law misses by far more at this many lines).
+        assert (np.abs(got[some] - expected[some]) * np.sqrt(len(routed) / expected[some])).max() < 5
+    # A line whose brand and product nobody active holds stays with the visitors.
+    nobody = TasteRouter(taste, group, 3, [weight], active_from, np.zeros(n, dtype=np.int64))
+    assert (nobody.route(rng, 0, line_group[:1000], line_product[:1000], level=0) == -1).all()
+
+
+def test_visitors_are_a_weighted_draw_without_replacement_like_the_exponential_race():
+    rng = np.random.default_rng(5)
+    sizes = np.array([0, 40, 7, 25])  # customers active in each group (the second draws past RACE_SHARE)
+    visits = np.array([0, 5, 3, 20])
+    weight = rng.lognormal(0, 1, sizes.sum())
+    act = np.arange(sizes.sum())
+    reps = 20_000
+    counts = np.zeros(len(act))
+    for _ in range(reps):
+        drawn = _draw_visitors(rng, act, weight, sizes, visits)
+        assert len(np.unique(drawn)) == len(drawn) == visits.sum()
+        assert (np.bincount(np.searchsorted(np.cumsum(sizes), drawn, side="right"), minlength=4) == visits).all()
+        counts[drawn] += 1
+    # The same inclusion frequencies as the exponential race (Efraimidis-Spirakis), group by group.
+    race = np.zeros(len(act))
+    starts = np.cumsum(sizes) - sizes
+    for _ in range(reps):
+        for s, n, k in zip(starts, sizes, visits, strict=True):
+            if k:
+                keys = rng.standard_exponential(n) / weight[s : s + n]
+                race[s + np.argpartition(keys, k - 1)[:k]] += 1
+    # Each customer's inclusion count within 5 standard errors of the race's (binomial counts of ``reps``).
+    p = (counts + race) / (2 * reps)
+    assert (np.abs(counts - race) / np.sqrt(2 * reps * p * (1 - p) + 1e-9)).max() < 5
+
+
+def test_browse_successes_are_independent_trials_of_the_rate():
+    rng = np.random.default_rng(6)
+    n, p, reps = 2_000, 0.03, 4_000
+    hits = np.zeros(n)
+    sizes = []
+    for _ in range(reps):
+        drawn = _successes(rng, n, p)
+        assert (np.diff(drawn) > 0).all() and (drawn.min(initial=0) >= 0) and (drawn.max(initial=0) < n)
+        hits[drawn] += 1
+        sizes.append(len(drawn))
+    # Every trial succeeds with probability p (binomial counts over the repetitions), and the number of
+    # successes is Binomial(n, p): its mean and variance.
+    assert (np.abs(hits - reps * p) / np.sqrt(reps * p * (1 - p))).max() < 5
+    assert abs(np.mean(sizes) - n * p) < 5 * np.sqrt(n * p * (1 - p) / reps)
+    assert abs(np.var(sizes) / (n * p * (1 - p)) - 1) < 0.1
+    assert len(_successes(rng, 0, p)) == 0 and len(_successes(rng, 5, 1e-9)) == 0

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.world.calendar import HOUR_WEIGHTS
-from ingestion.world.ids import arrow_column, is_in, numbered, positions
+from ingestion.world.ids import IndexedText, arrow_column, is_in, numbered_range, positions
 from ingestion.world.random import rng_for
 
 BROWSE_SESSIONS_PER_YEAR = {
@@ -90,21 +90,25 @@ def _ip_octets(seed: int, n: int, salt: str) -> np.ndarray:
 
 
 def _ip_text(octets: np.ndarray) -> pa.Array:
-    parts = [pa.array(octets[:, k]).cast(pa.string()) for k in range(4)]
+    # Each octet's text taken from the 256 numbers' (a cast of integers to text cost twice as much).
+    parts = [OCTET_TEXT.take(octets[:, k]) for k in range(4)]
     return pc.binary_join_element_wise(*parts, ".")
+
+
+OCTET_TEXT = pa.array([str(i) for i in range(256)], pa.string())
 
 
 @dataclass(frozen=True)
 class _People:
     """Customers and products as NumPy columns (what a day's events draw from)."""
 
-    customer_id: pa.Array
+    customer_id: IndexedText
     home_ip: pa.Array
     user_agent: np.ndarray  # index into USER_AGENTS
     active_from: np.ndarray  # first day index a customer browses: signed up by the end of that day
     active_until: np.ndarray  # first day index a customer no longer browses: lapsed by its midnight (or never)
-    browse_rate: np.ndarray
-    product_id: pa.Array
+    by_browse_rate: list[tuple[float, np.ndarray]]  # each daily browse probability and its customers (ascending)
+    product_id: IndexedText
     popularity: InverseCdf  # what Generator.choice(p=popularity) searches
 
 
@@ -146,16 +150,17 @@ class Clickstream:
         signed_up = cust["signed_up_at"].to_numpy(dtype="datetime64[ns]")
         lapsed = cust["lapsed_from"].to_numpy(dtype="datetime64[ns]")
         popularity = self.products["popularity"].to_numpy(dtype=float)
+        browse_rate = cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0
         cdf = popularity.cumsum()
         cdf /= cdf[-1]
         people = _People(
-            customer_id=arrow_column(cust["customer_id"]).cast(pa.string()),
+            customer_id=IndexedText(arrow_column(cust["customer_id"])),
             home_ip=arrow_column(cust["home_ip"]).cast(pa.string()),
             user_agent=pd.Index(USER_AGENTS).get_indexer(cust["user_agent"]),
             active_from=np.searchsorted(midnights + np.timedelta64(1, "D"), signed_up, side="left"),
             active_until=np.searchsorted(midnights, lapsed, side="left"),
-            browse_rate=cust["persona"].map(BROWSE_SESSIONS_PER_YEAR).to_numpy(dtype=float) / 365.0,
-            product_id=arrow_column(self.products["product_id"]).cast(pa.string()),
+            by_browse_rate=[(rate, np.flatnonzero(browse_rate == rate)) for rate in np.unique(browse_rate)],
+            product_id=IndexedText(arrow_column(self.products["product_id"])),
             popularity=InverseCdf(cdf),
         )
         ordered_at = self.orders["ordered_at"].to_numpy(dtype="datetime64[ns]")
@@ -176,7 +181,7 @@ class Clickstream:
             day_sorted_row[by_day] = np.arange(len(by_day))
             line_order = day_sorted_row[self.line_order]
         line_sort = np.argsort(line_order, kind="stable")
-        products = positions(self.order_lines["product_id"], people.product_id)[line_sort]
+        products = positions(self.order_lines["product_id"], people.product_id.values)[line_sort]
         counts = np.bincount(line_order, minlength=len(by_day))
         starts = np.cumsum(counts) - counts
         day_keys = self.days.to_numpy().astype("datetime64[D]")
@@ -192,9 +197,12 @@ class Clickstream:
 
     def _events_for_day(self, t: int, day: pd.Timestamp, orders: _DayOrders, cust: _People) -> pa.Table:
         rng = rng_for(self.seed, f"clickstream-{day.date()}")
-        # Browse sessions: active customers by persona rate, plus anonymous visitors.
-        active = (cust.active_from <= t) & (t < cust.active_until)
-        browsing = np.flatnonzero(active & (rng.random(len(cust.customer_id)) < cust.browse_rate))
+        # Browse sessions: active customers by persona rate, plus anonymous visitors. Each customer of a rate
+        # browses with that probability (the successes of a Bernoulli trial per customer, found by geometric
+        # skips: a few thousand draws, not one per customer); those not active that day are then left out.
+        drawn = [members[_successes(rng, len(members), rate)] for rate, members in cust.by_browse_rate]
+        browsing = np.sort(np.concatenate(drawn))
+        browsing = browsing[(cust.active_from[browsing] <= t) & (t < cust.active_until[browsing])]
         n_anon = rng.poisson(len(browsing) * ANONYMOUS_SHARE / (1 - ANONYMOUS_SHARE))
         n_browse = len(browsing) + n_anon
         n_buy = len(orders.order_id)
@@ -206,10 +214,9 @@ class Clickstream:
         known = cust_idx >= 0
         # Session attributes as indices into Arrow columns (one take per event column, no Python objects):
         # a known visitor's home address, an anonymous one's own address after the customers' addresses.
-        octets = _ip_octets(self.seed, n, f"anon-{prefix}")
-        n_customers = len(cust.customer_id)
+        n_customers = len(cust.active_from)
         ip_index = np.where(known, cust_idx, n_customers + np.cumsum(~known) - 1)
-        anon_ips = _ip_text(octets[~known])
+        anon_ips = _ip_text(_ip_octets(self.seed, n - int(known.sum()), f"anon-{prefix}"))
         agent = np.where(known, cust.user_agent[np.maximum(cust_idx, 0)], rng.integers(0, len(USER_AGENTS), n))
         browse_app = rng.random(n_browse) < 0.55
         channel = pa.concat_arrays([orders.channel, BROWSE_CHANNEL_TEXT.take(browse_app.astype(np.int8))])
@@ -233,19 +240,20 @@ class Clickstream:
         }
         per_session = sum(counts.values())
         session_of = np.repeat(np.arange(n), per_session)
-        etype = np.concatenate([np.repeat(np.full(n, EVENT_RANK[k]), v) for k, v in counts.items()])
-        sess_for_type = np.concatenate([np.repeat(np.arange(n), v) for v in counts.values()])
-        order = np.lexsort((etype, sess_for_type))
-        etype = etype[order]  # events of a session in funnel order
+        # Events of a session in funnel order: each session's count of each type (a row of types in rank
+        # order), the types repeated by those counts row after row.
+        per_type = np.stack([counts[k] for k in EVENT_RANK], axis=1)  # [session, event type]
+        etype = np.repeat(np.tile(np.arange(len(EVENT_RANK)), n), per_type.reshape(-1))
         m = len(etype)
 
         # Products: bought items first among views and adds of buying sessions, then popular products.
         # (The draw is what Generator.choice(p=popularity) does, without re-checking p every day.)
-        popular = cust.popularity.index(rng.random(m))
         is_view = etype == EVENT_RANK["product_view"]
         is_add = etype == EVENT_RANK["add_to_cart"]
         is_remove = etype == EVENT_RANK["remove_from_cart"]
-        product = np.where(is_view | is_add | is_remove, popular, -1)
+        product = np.full(m, -1, dtype=np.int64)
+        with_product = is_view | is_add | is_remove
+        product[with_product] = cust.popularity.index(rng.random(int(with_product.sum())))
         view_pos = np.flatnonzero(is_view)
         add_pos = np.flatnonzero(is_add)
         view_start = np.searchsorted(session_of[view_pos], np.arange(n_buy))
@@ -257,12 +265,15 @@ class Clickstream:
         product[view_pos[view_start[session] + nth]] = items
         product[add_pos[add_start[session] + nth]] = items
 
-        search = rng.integers(0, len(SEARCH_TERMS), m)
         is_search = etype == EVENT_RANK["search"]
+        search = np.zeros(m, dtype=np.int64)
+        search[is_search] = rng.integers(0, len(SEARCH_TERMS), int(is_search.sum()))
         is_purchase = etype == EVENT_RANK["purchase"]
 
-        # Time: gaps of 10 s to a few minutes; buying sessions end with the purchase at the order's time.
-        gaps = np.round(rng.gamma(1.5, 30.0, m)).astype(np.int64) + 2
+        # Time: gaps of 10 s to a few minutes; buying sessions end with the purchase at the order's time. A
+        # gap is Gamma(1.5, 30 s), drawn as 30 s x (Exp(1) + Z^2 / 2) (Gamma(1) + Gamma(1/2)): the same law,
+        # faster than NumPy's gamma.
+        gaps = np.round(30.0 * (rng.standard_exponential(m) + 0.5 * rng.standard_normal(m) ** 2)).astype(np.int64) + 2
         gaps[np.r_[0, np.cumsum(per_session)[:-1]]] = 0
         offset = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[np.r_[0, np.cumsum(per_session)[:-1]]], per_session)
         duration = np.bincount(session_of, weights=gaps, minlength=n).astype(np.int64)
@@ -284,18 +295,16 @@ class Clickstream:
         event_at = start[session_of] + offset.astype("timedelta64[s]")
         return pa.table(
             {
-                "event_id": numbered(f"E{prefix}-", np.arange(m), 8),
+                "event_id": numbered_range(f"E{prefix}-", m, 8),
                 # Each session's id written once and spread to its events (the same text a row).
-                "session_id": numbered(f"S{prefix}-", np.arange(n), 7).take(session_of),
-                # Per session, then spread to its events: a take of a day's few thousand sessions' values is
-                # cheaper than one per event from every customer's (the same text and nulls either way).
-                "customer_id": cust.customer_id.take(_masked(cust_idx, ~known)).take(session_of),
+                "session_id": IndexedText(numbered_range(f"S{prefix}-", n, 7)).take(session_of),
+                "customer_id": cust.customer_id.take(cust_idx[session_of], null=~known[session_of]),
                 "event_type": EVENT_TYPE_TEXT.take(etype),
                 "event_at": pa.array(event_at.astype("datetime64[s]"), pa.timestamp("s")),
-                "channel": channel.take(session_of),
-                "product_id": cust.product_id.take(_masked(product, product < 0)),
-                "search_query": SEARCH_TEXT.take(_masked(search, ~is_search)),
-                "order_id": orders.order_id.take(_masked(session_of, ~is_purchase)),
+                "channel": IndexedText(channel).take(session_of),
+                "product_id": cust.product_id.take(product, null=product < 0),
+                "search_query": SEARCH_TEXT.take(search, null=~is_search),
+                "order_id": IndexedText(orders.order_id).take(session_of, null=~is_purchase),
                 "ip_address": _ip_column(cust.home_ip, anon_ips, ip_index, n_customers).take(session_of),
                 "user_agent": USER_AGENT_TEXT.take(agent[session_of]),
             },
@@ -323,7 +332,7 @@ EVENT_TYPE_TEXT = pa.array(list(EVENT_RANK), pa.string())
 
 HOUR_CDF = np.cumsum(HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
 HOUR_CDF /= HOUR_CDF[-1]
-SEARCH_TEXT = pa.array(SEARCH_TERMS, pa.string())
+SEARCH_TEXT = IndexedText(pa.array(SEARCH_TERMS, pa.string()))
 BROWSE_CHANNEL_TEXT = pa.array(["web", "app"], pa.string())  # index: browses in the app
 USER_AGENT_TEXT = pa.array(USER_AGENTS, pa.string())
 
@@ -350,6 +359,18 @@ class InverseCdf:
             idx += step
 
 
+def _successes(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """The indexes of the successes among ``n`` independent trials of probability ``p`` (ascending): the gaps
+    between successes are geometric, so this draws about n x p numbers, not n."""
+    if not n or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    batch = int(n * p + 6 * np.sqrt(n * p) + 16)
+    position = np.cumsum(rng.geometric(p, batch)) - 1
+    while position[-1] < n:  # (rarely) not past the last trial yet: more gaps
+        position = np.r_[position, position[-1] + np.cumsum(rng.geometric(p, batch))]
+    return position[: np.searchsorted(position, n)]
+
+
 def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_customers: int) -> pa.Array:
     """Each event's address: ``index`` points into the customers' home addresses followed by the day's
     anonymous ones. Taken from each side and merged, rather than concatenating every customer's address
@@ -359,11 +380,6 @@ def _ip_column(home_ip: pa.Array, anon_ips: pa.Array, index: np.ndarray, n_custo
         return home_ip.take(index)
     home = home_ip.take(np.where(anonymous, 0, index))
     return pc.if_else(anonymous, anon_ips.take(np.where(anonymous, index - n_customers, 0)), home)
-
-
-def _masked(indices: np.ndarray, null: np.ndarray) -> pa.Array:
-    """Take indices with nulls where ``null`` holds (a take then yields null there)."""
-    return pa.array(np.where(null, 0, indices), mask=null)
 
 
 def _empty() -> pa.Table:
@@ -378,9 +394,10 @@ def build_clickstream(
     orders: pd.DataFrame,
     lines: pd.DataFrame,
     order_of_line: np.ndarray | None = None,
+    customer_of_order: np.ndarray | None = None,
 ) -> Clickstream:
-    """The clickstream's inputs; ``order_of_line`` is each line's row in ``orders`` when the caller knows it
-    (the web and app lines and their orders are then found without looking the text ids up)."""
+    """The clickstream's inputs; ``order_of_line`` is each line's row in ``orders`` and ``customer_of_order``
+    each order's customer's row in ``profiles``, when the caller knows them (else the text ids are looked up)."""
     rng = rng_for(seed, "devices")
     customers = profiles[["customer_id", "persona", "signed_up_at", "lapsed_from"]].assign(
         home_ip=ip_addresses(seed, len(profiles), "home"),
@@ -390,9 +407,11 @@ def build_clickstream(
     is_online = (orders["channel"] != "marketplace").to_numpy()
     online = orders[["order_id", "customer_id", "ordered_at", "channel"]][is_online]
     # Each order's customer by Arrow's hash look-up (a pandas reindex on text ids cost a quarter second at SF10).
-    online = online.assign(
-        customer_index=positions(online["customer_id"], pa.array(profiles["customer_id"], pa.string()))
-    )
+    if customer_of_order is None:
+        customer_index = positions(online["customer_id"], pa.array(profiles["customer_id"], pa.string()))
+    else:
+        customer_index = customer_of_order[is_online]
+    online = online.assign(customer_index=customer_index)
     if order_of_line is None:
         online_line, line_order = is_in(lines["order_id"], online["order_id"]), None
     else:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingestion.world.ids import labels, positions, sequential_ids
+from ingestion.world.ids import labels, positions, sequential_ids, with_prefix
 from ingestion.world.params import WAREHOUSES
 from ingestion.world.random import rng_for
 
@@ -59,7 +59,7 @@ def fulfil(
     # filtered (copy=False: their columns are fresh).
     payments = pd.DataFrame(
         {
-            "payment_id": "PAY" + orders["order_id"].str[1:],
+            "payment_id": with_prefix("PAY", orders["order_id"], 1),
             "order_id": orders["order_id"],
             "method": labels(PAYMENT_METHODS).take(rng.choice(4, n, p=[0.62, 0.2, 0.13, 0.05])),
             "amount_cents": orders["order_total_cents"],
@@ -82,7 +82,7 @@ def fulfil(
     shipped = ~cancelled & (ship < end)
     shipments = pd.DataFrame(
         {
-            "shipment_id": "SHP" + orders["order_id"].str[1:],
+            "shipment_id": with_prefix("SHP", orders["order_id"], 1),
             "order_id": orders["order_id"],
             "warehouse_id": orders["warehouse_id"],
             "carrier": labels(CARRIERS).take(rng.choice(3, n, p=[0.45, 0.3, 0.25])),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +17,7 @@ from ingestion.world.competitors import generate_competitor_prices
 from ingestion.world.customers import generate_customers
 from ingestion.world.demand import build_demand_model
 from ingestion.world.fulfilment import fulfil
-from ingestion.world.ids import is_in, labels, lexsort, positions, sequential_ids
+from ingestion.world.ids import labels, lexsort, positions, sequential_ids, take_text
 from ingestion.world.marketing import Campaigns, ad_spend, email_events, plan_campaigns
 from ingestion.world.params import WAREHOUSES, region_warehouse
 from ingestion.world.pools import build_pools
@@ -104,6 +106,26 @@ class World:
 
 def generate_world(settings: Settings) -> World:
     """Generate the retailer for ``settings.seed`` and ``settings.scale_factor``."""
+    # Arrow buffers (the text columns) from the system allocator while the world is generated: pyarrow's
+    # default, mimalloc, cost 2.3-2.9 s of kernel time at SF10 on the 2-core bench machine (its freed memory
+    # faulted in again, page by page), the system allocator 0.5-1.7 s, for the same user time. Each buffer
+    # keeps the pool it came from, so the world's columns are freed where they were allocated.
+    with _arrow_memory_pool(pa.system_memory_pool()):
+        return _generate_world(settings)
+
+
+@contextmanager
+def _arrow_memory_pool(pool: pa.MemoryPool) -> Iterator[None]:
+    """Arrow's default memory pool set to ``pool`` inside the block, the previous one restored after it."""
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(before)
+
+
+def _generate_world(settings: Settings) -> World:
     seed, sf = settings.seed, settings.scale_factor
     days = pd.date_range(settings.start_date, settings.end_date, freq="D")
     categories, regions = read_categories(), read_regions()
@@ -118,16 +140,19 @@ def generate_world(settings: Settings) -> World:
     taste = generate_taste(seed, customers.profiles, catalog.products)
     sim = simulate(seed, days, catalog, customers, demand, campaigns, taste)
 
-    orders, lines, order_of_line = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
-    orders, redemptions = _redeem_promo_codes(seed, orders, campaigns, regions)
+    orders, lines, order_of_line, customer_of_order = _orders_and_lines(sim, catalog, customers.profiles, regions, days)
+    orders, redemptions = _redeem_promo_codes(seed, orders, campaigns, regions, customer_of_order)
     after = fulfil(seed, orders, lines, catalog.products, settings.end_date, order_of_line)
     changes = (
-        pd.concat([customers.changes, _tier_changes(after["orders"], customers.profiles, days)], ignore_index=True)
+        pd.concat(
+            [customers.changes, _tier_changes(after["orders"], customers.profiles, days, customer_of_order)],
+            ignore_index=True,
+        )
         .sort_values(["changed_at", "customer_id", "change_type"], kind="stable")
         .reset_index(drop=True)
     )
     clickstream = build_clickstream(
-        seed, days, customers.profiles, catalog.products, after["orders"], lines, order_of_line
+        seed, days, customers.profiles, catalog.products, after["orders"], lines, order_of_line, customer_of_order
     )
     logins, login_attacks = login_events(seed, customers.profiles, clickstream.customers["home_ip"].to_numpy(), days)
     access, access_attacks = data_access_events(seed, days)
@@ -181,8 +206,9 @@ def _support_before_extract(conversations: pd.DataFrame, extract_at: pd.Timestam
 
 
 def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame, regions: pd.DataFrame, days):
-    """The orders and their lines, and each line's row in the orders (which fulfilment and reviews need: looking
-    it up again by order id cost a quarter second each at SF10)."""
+    """The orders and their lines, each line's row in the orders (which fulfilment and reviews need: looking
+    it up again by order id cost a quarter second each at SF10) and each order's customer's row in the profiles
+    (which promotions, tiers and the clickstream need: the rows keep their order through them)."""
     orders = sim.orders.copy()
     # Someone who signs up today orders after signing up: halfway between sign-up and midnight.
     signed_up = profiles["signed_up_at"].to_numpy()[orders["customer"]]
@@ -210,12 +236,12 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     amount = priced["line_amount_cents"].to_numpy()[sort]
     lines = pd.DataFrame(
         {
-            "order_id": orders["order_id"].array.take(order_pos),
+            "order_id": take_text(orders["order_id"], order_pos),
             "line_number": line_number,
             # Text columns taken from the Arrow-backed id columns: a NumPy array of millions of Python strings
             # cost more to build, and more again for pandas to turn back into Arrow text.
-            "product_id": catalog.products["product_id"].array.take(product),
-            "sku": catalog.variants["sku"].array.take(sku),
+            "product_id": take_text(catalog.products["product_id"], product),
+            "sku": take_text(catalog.variants["sku"], sku),
             "quantity": priced["quantity"].to_numpy()[sort],
             "unit_price_cents": priced["unit_price_cents"].to_numpy()[sort],
             "discount_cents": priced["discount_cents"].to_numpy()[sort],
@@ -232,41 +258,41 @@ def _orders_and_lines(sim: Simulation, catalog: Catalog, profiles: pd.DataFrame,
     out = pd.DataFrame(
         {
             "order_id": orders["order_id"],
-            "customer_id": profiles["customer_id"].array.take(customer),
+            "customer_id": take_text(profiles["customer_id"], customer),
             "ordered_at": days[orders["day"].to_numpy()] + pd.to_timedelta(orders["second"].to_numpy(), "s"),
             "channel": labels(CHANNELS).take(orders["channel"].to_numpy()),
-            "currency": labels(["USD"]).take(np.zeros(len(orders), dtype=np.int64)),
-            "ship_region": region_codes.take(region),
-            "warehouse_id": labels(pd.Series(region_codes).map(region_warehouse())).take(region),
+            "currency": take_text(labels(["USD"]), np.zeros(len(orders), dtype=np.int64)),
+            "ship_region": take_text(region_codes, region),
+            "warehouse_id": take_text(labels(pd.Series(region_codes).map(region_warehouse())), region),
             "subtotal_cents": subtotal.astype(np.int64),
             "persona": profiles["persona"].array.take(customer),
         },
         copy=False,  # fresh columns of millions of rows: not copied again into blocks
     )
-    return out, lines, order_pos
+    return out, lines, order_pos, customer
 
 
 PROMO_REDEMPTION_RATE = 0.4
 
 
-def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, regions: pd.DataFrame):
+def _redeem_promo_codes(
+    seed: int, orders: pd.DataFrame, campaigns: Campaigns, regions: pd.DataFrame, customer_of_order: np.ndarray
+):
     """Treated audience members use the campaign's code on some of their orders during the campaign; the
     discount comes off the subtotal before tax. Adds promo code, discount, tax, shipping and total to the
-    orders and returns them with the redemptions."""
+    orders and returns them with the redemptions. ``customer_of_order``: each order's customer's row in the
+    profiles (the rows of ``campaigns.treated``)."""
     rng = rng_for(seed, "promo_redemptions")
     orders = orders.copy()
-    aud = campaigns.audiences[campaigns.audiences["assigned_group"] == "treatment"]
     day = orders["ordered_at"].dt.normalize().to_numpy()
     code = pd.Series(None, index=orders.index, dtype=object)
     coded = np.zeros(len(orders), dtype=bool)  # code.notna(), kept as the codes are given
     pct = np.zeros(len(orders))
-    # Each order's customer as a code into the distinct customers, found once: a campaign's members are then
-    # looked up among those (not among millions of orders' text ids, once per campaign).
-    customer_code, customers = pd.factorize(orders["customer_id"])
     for c in campaigns.campaigns.itertuples():
-        members = aud.loc[aud["campaign_id"] == c.campaign_id, "customer_id"]
+        # The campaign's treatment group (campaigns.treated, a row per campaign) at each order's customer's
+        # row in the profiles: no look-up of millions of orders' text ids, once per campaign.
         eligible = (
-            np.r_[is_in(pd.Series(customers), members), False][customer_code]  # (code -1: no customer, never in)
+            campaigns.treated[c.Index][customer_of_order]
             & (day >= pd.Timestamp(c.starts_on).to_datetime64())
             & (day <= pd.Timestamp(c.ends_on).to_datetime64())
             & ~coded
@@ -277,7 +303,8 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
         pct[use] = c.promo_discount_pct
     promo = np.floor(orders["subtotal_cents"].to_numpy() * pct + 0.5).astype(np.int64)
     taxable = orders["subtotal_cents"].to_numpy() - promo
-    rate = regions.set_index("region_code")["sales_tax_rate"].reindex(orders["ship_region"]).to_numpy()
+    # Each order's region by Arrow's hash look-up (a pandas reindex on text labels cost 60 ms at SF10).
+    rate = regions["sales_tax_rate"].to_numpy()[positions(orders["ship_region"], pa.array(regions["region_code"]))]
     tax = np.floor(taxable * rate + 0.5).astype(np.int64)
     shipping = np.where(taxable >= FREE_SHIPPING_FROM_CENTS, 0, SHIPPING_FEE_CENTS).astype(np.int64)
     orders = orders.assign(
@@ -301,37 +328,43 @@ def _redeem_promo_codes(seed: int, orders: pd.DataFrame, campaigns: Campaigns, r
     return orders, redemptions
 
 
-def _tier_changes(orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DataFrame:
-    """Loyalty tier recomputed on the first of each month from trailing 12-month spend; changes only."""
+def _tier_changes(
+    orders: pd.DataFrame, profiles: pd.DataFrame, days: pd.DatetimeIndex, customer_of_order: np.ndarray
+) -> pd.DataFrame:
+    """Loyalty tier recomputed on the first of each month from trailing 12-month spend; changes only.
+    ``customer_of_order``: each order's customer's row in ``profiles``."""
     months = pd.date_range(days[0] + pd.offsets.MonthBegin(1), days[-1], freq="MS")
     ids = profiles["customer_id"].to_numpy()
-    current = profiles["loyalty_tier"].to_numpy(dtype=object).copy()
     signed_up = profiles["signed_up_at"].to_numpy()
-    paid = orders[["customer_id", "ordered_at", "order_total_cents"]][(orders["status"] != "cancelled").to_numpy()]
-    customer = positions(paid["customer_id"], pa.array(ids, pa.string()))  # Arrow's hash look-up, not pandas'
+    kept = (orders["status"] != "cancelled").to_numpy()
+    paid = orders[["ordered_at", "order_total_cents"]][kept]
+    customer = customer_of_order[kept]
     # Spend before each window edge, per customer: order totals bucketed by the sorted edges, then summed
     # cumulatively, so every month's trailing window is a difference of two columns.
     edges = np.unique(np.r_[months.to_numpy(), (months - pd.Timedelta(days=365)).to_numpy()])
     bucket = np.searchsorted(edges, paid["ordered_at"].to_numpy(), side="right")
-    spent = np.zeros((len(ids), len(edges) + 1), dtype=np.int64)
-    np.add.at(spent, (customer, bucket), paid["order_total_cents"].to_numpy(dtype=np.int64))
-    before = np.cumsum(spent, axis=1)  # column j: spend before edges[j]
+    # [edge, customer]: a cumulative sum down whole rows (along each customer's row of edges it cost 3x).
+    spent = np.zeros((len(edges) + 1, len(ids)), dtype=np.int64)
+    np.add.at(spent, (bucket, customer), paid["order_total_cents"].to_numpy(dtype=np.int64))
+    before = np.cumsum(spent, axis=0, out=spent)  # row j: spend before edges[j] (in place: 40 MB at SF10)
     thresholds = np.array([t for t, _ in reversed(TIER_THRESHOLDS_CENTS)])
     names = np.array(["none"] + [n for _, n in reversed(TIER_THRESHOLDS_CENTS)], dtype=object)
+    # Tiers as their rank in ``names`` (0: none): integers compared, not Python strings, every month.
+    current = pd.Index(names).get_indexer(profiles["loyalty_tier"])
     frames = []
     for month_start in months:
         end = np.searchsorted(edges, month_start.to_datetime64())
         begin = np.searchsorted(edges, (month_start - pd.Timedelta(days=365)).to_datetime64())
-        spend = before[:, end] - before[:, begin]
-        tier = names[np.searchsorted(thresholds, spend, side="right")]
-        changed = (tier != current) & (signed_up < month_start.to_datetime64()) & ((spend > 0) | (current != "none"))
+        spend = before[end] - before[begin]
+        tier = np.searchsorted(thresholds, spend, side="right")
+        changed = (tier != current) & (signed_up < month_start.to_datetime64()) & ((spend > 0) | (current != 0))
         frames.append(
             pd.DataFrame(
                 {
                     "customer_id": ids[changed],
                     "changed_at": month_start + pd.Timedelta(hours=2),
                     "change_type": "tier_changed",
-                    "loyalty_tier": tier[changed],
+                    "loyalty_tier": names[tier[changed]],
                 }
             )
         )

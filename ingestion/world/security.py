@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ingestion.world.clickstream import ip_addresses
-from ingestion.world.ids import lexsort, sequential_ids
+from ingestion.world.ids import lexsort, sequential_ids, take_text
 from ingestion.world.random import rng_for
 
 STAFF = 30
@@ -71,7 +71,7 @@ def login_events(
     events = pd.DataFrame(
         {
             "login_id": sequential_ids("LG", len(order), 9),
-            "account_id": profiles["customer_id"].array.take(account[order]),
+            "account_id": take_text(profiles["customer_id"], account[order]),
             "attempted_at": when[order],
             "ip_address": pd.array(pa.concat_arrays(ip_text).take(np.concatenate(ip_index)[order]), dtype="str"),
             "succeeded": np.concatenate(succeeded)[order],

@@ -129,15 +129,24 @@ def simulate(
     rel_price = ref / cat_median
     gift_days = (days.month == 11) & (days.day >= 20) | (days.month == 12) & (days.day <= 24)
 
-    router = TasteRouter(taste, cust_region, persona_idx, n_personas, n_products)
+    # The router's two weight levels, every customer's shopping weight on ordinary days and in the gift season
+    # (the `weight` of the day's active customers below).
+    router = TasteRouter(
+        taste, group_of, n_products, [visits_w * basket_w, gift_visits_w * basket_w], signup_day, lapse_day
+    )
     # Taste routing draws from its own stream: the demand and visitor draws stay as they were.
     rng_taste = rng_for(seed, "taste_routing")
     repeatable_categories = {p.category_id for p in CATEGORY_PARAMS if p.repeatable}
     repeatable = products["category_id"].isin(repeatable_categories).to_numpy()
-    owned: set[int] = set()  # customer x product bought so far outside the repeatable categories
+    # customer x product bought so far outside the repeatable categories, of one of the customer's favourite
+    # brands: the only purchases the check below looks up (a routed line outside the repeatable categories
+    # went to a holder of its brand), a third of them.
+    owned: set[int] = set()
+    favourite_brands, brand_of_product = taste.favourite_brands, taste.brand_of_product
     book, lost_frames, po_rows = _OrderBook(rng, cust_region, persona_idx), _Columns(), _Columns()
     stock_history = np.zeros((n_days, len(wh_ids), n_skus), dtype=np.int32)
-    shop_w = np.zeros(len(profiles))  # today's shopping weight of every customer (0: not active)
+    # Each campaign's treated members in the grouped order of `act` below (so by region).
+    treated_grouped = [by_group[treated[by_group]] for treated in campaigns.treated]
     for t in range(n_days):
         on_hand += arrivals[t]
         on_order -= arrivals[t]
@@ -189,16 +198,13 @@ def simulate(
                 * (1 - discount_t[prod_l])[None, :] ** (-price_sens[:, None])
                 * rel_price[prod_l][None, :] ** premium[:, None]
             )
-            mass_g = np.bincount(act_group, weights=weight, minlength=n_groups)
+            mass_g = _group_sums(weight, n_active_g)
             persona_cum = np.cumsum(factor * mass_g.reshape(n_regions, n_personas)[reg_l].T, axis=0)
             pick = (persona_cum < rng.random(len(prod_l))[None, :] * persona_cum[-1][None, :]).sum(axis=0)
             line_group = reg_l * n_personas + pick
             # Per-customer taste: some lines go to an active customer of the same region and persona who
             # holds the line's brand or product as a favourite; they shop today.
-            # One array for every day (a fresh one was page-faulted in daily), cleared and refilled.
-            shop_w.fill(0.0)
-            shop_w[act] = weight
-            by_taste = router.route(rng_taste, line_group, prod_l, shop_w)
+            by_taste = router.route(rng_taste, t, line_group, prod_l, level=int(gift_days[t]))
             # A favourite brand's sofa is bought once: outside the repeatable categories a holder who already
             # owns the product leaves the line to the day's visitors.
             again = np.flatnonzero((by_taste >= 0) & ~repeatable[prod_l])
@@ -208,21 +214,21 @@ def simulate(
                 keys = owned_keys.tolist()
                 seen = owned.intersection(keys)
                 if seen:  # a look-up in the day's few owned keys, not in everything bought so far
-                    by_taste[again[np.fromiter((k in seen for k in keys), bool, len(keys))]] = -1
+                    by_taste[again[np.isin(owned_keys, np.fromiter(seen, np.int64, len(seen)))]] = -1
             stay = by_taste < 0
             holders = np.unique(by_taste[~stay])
             # The region's visits (about one per LINES_PER_VISIT lines, as many as without taste) shared among
             # its personas by visit propensity, so that a persona's lines per visit follow its basket propensity;
             # the holders are visitors already. Drawn per region and persona in proportion to visit propensity.
             visit_w = (gift_visits_g_w if gift_days[t] else visits_g_w).take(alive)
-            visits_g = np.bincount(act_group, weights=visit_w, minlength=n_groups).reshape(n_regions, n_personas)
+            visits_g = _group_sums(visit_w, n_active_g).reshape(n_regions, n_personas)
             wanted_r = np.ceil(np.bincount(reg_l, minlength=n_regions) / LINES_PER_VISIT)
             target_g = (wanted_r[:, None] * visits_g / np.maximum(visits_g.sum(axis=1, keepdims=True), 1e-12)).ravel()
             n_holders_g = np.bincount(group_of[holders], minlength=n_groups)
             wanted = np.floor(target_g + rng.random(n_groups)).astype(np.int64) - n_holders_g
             needs_one = (np.bincount(line_group[stay], minlength=n_groups) > 0) & (n_holders_g == 0)
             n_visits_g = np.minimum(n_active_g, np.maximum(wanted, needs_one.astype(np.int64)))
-            drawn = _top_visitors(rng, act, visit_w, n_active_g, n_visits_g)
+            drawn = _draw_visitors(rng, act, visit_w, n_active_g, n_visits_g)
             visitors = np.union1d(drawn, holders)
             # The lines that stay: within their region and persona, a visitor in proportion to their basket
             # propensity; a routed line goes to its holder.
@@ -236,7 +242,7 @@ def simulate(
             visit_of_line[~stay] = position[by_taste[~stay]]
             book.add(t, visit_of_line, visitors, product=prod_l, sku=sku_l, warehouse=wh_l, quantity=qty_l)
             buyers = visitors[visit_of_line]
-            once = ~repeatable[prod_l]
+            once = ~repeatable[prod_l] & (favourite_brands[buyers] == brand_of_product[prod_l][:, None]).any(axis=1)
             owned.update((buyers[once] * n_products + prod_l[once]).tolist())
 
             # Campaign uplift: each line a treated audience member bought today brings `uplift` extra lines
@@ -245,7 +251,11 @@ def simulate(
             for c in campaigns.active(t):
                 treated = campaigns.treated[c]
                 n_extra_r = rng.poisson(uplift[c] * np.bincount(reg_l, weights=treated[buyers], minlength=n_regions))
-                pool_c = act.take(np.flatnonzero(treated.take(act)))  # grouped by region, like `act`
+                # The campaign's active treated members, in the grouped order of `act`: its treated members,
+                # filtered by who is active today (filtering the day's active customers by treatment read
+                # every one of them, for each campaign).
+                members = treated_grouped[c]
+                pool_c = members[(signup_day[members] <= t) & (lapse_day[members] > t)]
                 n_pool_r = np.bincount(cust_region[pool_c], minlength=n_regions)
                 n_extra_r[n_pool_r == 0] = 0
                 if not n_extra_r.sum():
@@ -346,20 +356,58 @@ class _OrderBook:
         self.lines.add(order_seq=ids[order_of_line], day=t, **lines)
 
 
-def _top_visitors(
-    rng: np.random.Generator, act: np.ndarray, weight: np.ndarray, n_active_r: np.ndarray, n_visits_r: np.ndarray
+# Groups where more than this share of the active customers visit are drawn by an exponential race: there,
+# draws that repeat a visitor already drawn would be most of the draws.
+RACE_SHARE = 0.25
+
+
+def _draw_visitors(
+    rng: np.random.Generator, act: np.ndarray, weight: np.ndarray, n_active_g: np.ndarray, n_visits_g: np.ndarray
 ) -> np.ndarray:
-    """``n_visits_r[r]`` customers of each group drawn without replacement in proportion to their weight
-    (Gumbel top-k); ``act`` is grouped with ``n_active_r`` customers in each group."""
-    # Exponential race (Efraimidis-Spirakis): the k smallest Exp(1) / weight are a weighted draw without
-    # replacement, the same law as Gumbel top-k without a logarithm per customer.
-    keys = rng.standard_exponential(len(act)) / weight
+    """``n_visits_g[g]`` customers of each group drawn without replacement in proportion to their weight
+    (successive sampling: each next visitor in proportion to weight among those not drawn yet); ``act`` is
+    grouped with ``n_active_g`` customers in each group.
+
+    Each group's customers are drawn with replacement, by rejection (a customer picked uniformly in the group is
+    kept with probability weight / the group's largest weight), repeats dropped, and the missing ones drawn
+    again until each group has its count: the distinct customers of the shortest run of draws that holds that
+    many, which is the law of successive sampling. A day's visits are a few percent of the active customers,
+    so this reads a few thousand of them, where a race of exponential keys drew one per active customer (and a
+    cumulative sum of the weights read them all). (Visit weights are the persona's, equal within a group: no
+    try is rejected today, but the draw does not rely on it.)"""
+    ends = np.cumsum(n_active_g)
+    starts = ends - n_active_g
     chosen = []
-    for r0, n_r, k in zip(np.cumsum(n_active_r) - n_active_r, n_active_r, n_visits_r, strict=True):
-        if k:
-            chosen.append(r0 + np.argpartition(keys[r0 : r0 + n_r], k - 1)[:k])
-    # Every group's lines may have gone to favourite holders: then nobody else visits.
-    return act[np.concatenate(chosen)] if chosen else act[:0]
+    # The exponential race (Efraimidis-Spirakis: the k smallest Exp(1) / weight), the same law, where most visit.
+    race = n_visits_g > RACE_SHARE * n_active_g
+    for g in np.flatnonzero(race):
+        keys = rng.standard_exponential(n_active_g[g]) / weight[starts[g] : ends[g]]
+        chosen.append(starts[g] + np.argpartition(keys, n_visits_g[g] - 1)[: n_visits_g[g]])
+    top = np.zeros(len(n_active_g))
+    full = np.flatnonzero(n_active_g)
+    if len(full):
+        top[full] = np.maximum.reduceat(weight, starts[full])
+    wanted = np.where(race, 0, n_visits_g)
+    drawn, need = np.zeros(0, dtype=np.int64), wanted
+    while need.any():
+        group = np.repeat(np.arange(len(need)), need)
+        u = rng.random((2, len(group)))
+        position = starts[group] + np.minimum((u[0] * n_active_g[group]).astype(np.int64), n_active_g[group] - 1)
+        kept = u[1] * top[group] < weight[position]
+        drawn = np.union1d(drawn, position[kept])
+        need = wanted - np.bincount(np.searchsorted(ends, drawn, side="right"), minlength=len(need))
+    chosen.append(drawn)
+    return act[np.concatenate(chosen)]
+
+
+def _group_sums(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Sums of ``values`` laid out as consecutive groups of ``sizes`` (0 for an empty group): a reduceat over
+    the groups, several times faster than a weighted bincount of every value's group."""
+    sums = np.zeros(len(sizes))
+    full = np.flatnonzero(sizes)
+    if len(full):
+        sums[full] = np.add.reduceat(values, (np.cumsum(sizes) - sizes)[full])
+    return sums
 
 
 def _draw_in_groups(rng: np.random.Generator, weights: np.ndarray, sizes: np.ndarray, group: np.ndarray) -> np.ndarray:

@@ -120,119 +120,127 @@ def generate_taste(seed: int, profiles: pd.DataFrame, products: pd.DataFrame) ->
     return Taste(brands.astype(object), brand_of_product, favourite_brands, favourite_products)
 
 
+@dataclass(frozen=True)
+class _Holders:
+    """One side of the router (favourite brands or favourite products): the (group, item) pairs of every
+    customer sorted by key = group x items + item, each key's run of pairs, and its largest weight."""
+
+    n_items: int
+    bounds: np.ndarray  # [key + 1]: key k's pairs are holder[bounds[k] : bounds[k + 1]] (one past the last key)
+    holder: np.ndarray  # [pair] customer
+    customer_keys: np.ndarray  # [customer, favourite] the customer's keys
+    top: list[np.ndarray]  # per weight level, [key]: the largest weight among the key's holders
+    active: np.ndarray  # [key + 1]: how many of the key's holders are active today (the last key: none)
+
+
 class TasteRouter:
     """Routes a day's lines to customers holding their brand or product as a favourite.
 
-    Holders are kept as (group, item) pairs sorted by key, group = region x persona; each day the pairs of
-    active customers get their shopping weight, and a line of group g and item i takes the run of pairs with
-    its key.
+    A line of group g (region x persona) and item i goes, when routed, to an active customer of group g holding
+    i, in proportion to their shopping weight. The holder is drawn by rejection: a holder of the key picked
+    uniformly is kept with probability weight / (the key's largest weight), else another is picked, which is
+    exactly that law; it reads a few holders a line, where summing the weights of every run a day's lines
+    touch read a million (the counts of active holders, kept as customers start and stop shopping, say whether
+    a key has any).
     """
 
     def __init__(
         self,
         taste: Taste,
-        cust_region: np.ndarray,
-        persona_idx: np.ndarray,
-        n_personas: int,
+        group: np.ndarray,
         n_products: int,
+        weights: list[np.ndarray],
+        active_from: np.ndarray,
+        active_until: np.ndarray,
     ) -> None:
-        group = cust_region * n_personas + persona_idx
+        """``group``: every customer's region x persona; ``weights``: the shopping weights a customer can have
+        (one array per level: ordinary days, gift season), of which :meth:`route` is told the day's;
+        customer c is active on days ``active_from[c] <= t < active_until[c]``."""
         self.brand_of_product = taste.brand_of_product
-        self.n_brands, self.n_products = len(taste.brands), n_products
-        self.is_everyday = np.zeros(n_products, dtype=bool)
-        self.is_everyday[taste.favourite_products.reshape(-1)] = True
-        # Per side: each key's run of pairs as a table over every possible key (runs of empty keys are
-        # empty), so a line's run is two look-ups, not two binary searches a line and day.
+        self.weights, self.active_from, self.active_until = weights, active_from, active_until
         n_groups = int(group.max()) + 1 if len(group) else 0
-        self.sides = []
-        for items, n_items in ((taste.favourite_brands, self.n_brands), (taste.favourite_products, n_products)):
+        self.sides: list[_Holders] = []
+        for items, n_items in ((taste.favourite_brands, len(taste.brands)), (taste.favourite_products, n_products)):
             k = items.shape[1]
-            key = np.repeat(group, k) * n_items + items.reshape(-1)
-            order = np.argsort(key, kind="stable")
-            bounds = np.searchsorted(key[order], np.arange(n_groups * n_items + 1))
-            self.sides.append((bounds, np.repeat(np.arange(len(group)), k)[order], n_items))
-        # Work arrays of the day's pairs (a million at SF10), kept from day to day: fresh arrays of that size
-        # were page-faulted in (and zeroed by the kernel) every day, about as costly as filling them.
-        self._work: dict[tuple[int, str], np.ndarray] = {}
+            customer_keys = group[:, None] * n_items + items
+            order = np.argsort(customer_keys.reshape(-1), kind="stable")
+            bounds = np.searchsorted(customer_keys.reshape(-1)[order], np.arange(n_groups * n_items + 1))
+            holder = np.repeat(np.arange(len(group)), k)[order]
+            runs = np.flatnonzero(np.diff(bounds))  # keys with holders: their runs end where the next begins
+            top = []
+            for w in weights:
+                largest = np.zeros(len(bounds))
+                if len(runs):
+                    largest[runs] = np.maximum.reduceat(w[holder], bounds[runs])
+                top.append(largest)
+            active = np.zeros(len(bounds), dtype=np.int64)
+            self.sides.append(_Holders(n_items, bounds, holder, customer_keys, top, active))
+        # Customers by the day they start and stop shopping (those who never do left out), walked day by day.
+        ever = np.flatnonzero(active_from < active_until)
+        self._starting = ever[np.argsort(active_from[ever], kind="stable")]
+        self._stopping = ever[np.argsort(active_until[ever], kind="stable")]
+        self._start_days, self._stop_days = active_from[self._starting], active_until[self._stopping]
+        self._started = self._stopped = 0
 
-    def _array(self, side: int, name: str, n: int, dtype: type) -> np.ndarray:
-        """A work array of ``n`` items (its contents are left over: the caller fills it)."""
-        have = self._work.get((side, name))
-        if have is None or len(have) < n:
-            have = self._work[(side, name)] = np.empty(max(n, 1 << 16, 2 * len(have) if have is not None else 0), dtype)
-        return have[:n]
+    def _advance(self, day: int) -> None:
+        """Active-holder counts as of ``day`` (days only move forward)."""
+        started = int(np.searchsorted(self._start_days, day, side="right"))
+        stopped = int(np.searchsorted(self._stop_days, day, side="right"))
+        joining, leaving = self._starting[self._started : started], self._stopping[self._stopped : stopped]
+        self._started, self._stopped = started, stopped
+        for side in self.sides:
+            np.add.at(side.active, side.customer_keys[joining].reshape(-1), 1)
+            np.subtract.at(side.active, side.customer_keys[leaving].reshape(-1), 1)
 
     def route(
         self,
         rng: np.random.Generator,
+        day: int,
         line_group: np.ndarray,
         line_product: np.ndarray,
-        weight: np.ndarray,
+        level: int,
     ) -> np.ndarray:
-        """The customer each line goes to by taste, or -1 where it stays with the day's visitors.
-
-        ``weight`` is every customer's shopping weight today (0 for customers not active)."""
+        """The customer each line goes to by taste, or -1 where it stays with the day's visitors; ``level``
+        names the day's weights."""
+        self._advance(day)
         n = len(line_product)
         out = np.full(n, -1, dtype=np.int64)
         if not n:
             return out
-        masses, spans = [], []
-        for side, ((bounds, cust, n_items), item) in enumerate(
-            zip(self.sides, (self.brand_of_product[line_product], line_product), strict=True)
-        ):
-            key = line_group * n_items + item
-            # A group with no holder at all lies past the table: its runs are empty.
-            key = np.minimum(key, len(bounds) - 1)
-            lo = bounds[key]
-            size = bounds[np.minimum(key + 1, len(bounds) - 1)] - lo
-            start = np.cumsum(size) - size
-            # Only the pairs in today's lines' ranges (about a million at scale 10), laid end to end: summing
-            # every pair's weight each day cost more than the rest of the routing. The runs are summed in one
-            # sequential cumulative sum (as ever: a draw's exact position depends on every sum before it).
-            n_pairs = int(size.sum())
-            pair = _runs(lo, size, start, self._array(side, "steps", n_pairs, np.int64))
-            # Each pair's weight once, then the runs from it (they read it in order), when the runs outnumber
-            # the pairs (a popular brand's holders, over and over); else straight from the customers. (Every
-            # index is in range: mode="clip" only spares take() a buffered copy of its output.)
-            w = self._array(side, "w", n_pairs, np.float64)
-            if n_pairs > len(cust):
-                np.take(weight[cust], pair, out=w, mode="clip")
-            else:
-                np.take(weight, np.take(cust, pair), out=w, mode="clip")
-            cum = self._array(side, "cum", n_pairs + 1, np.float64)
-            cum[0] = 0.0
-            np.cumsum(w, out=cum[1:])
-            masses.append(cum[start + size] - cum[start])
-            spans.append((cum, start, size, pair, cust, w))
-        mass_brand, mass_product = masses
-        total = mass_brand + mass_product
-        u = rng.random((3, n))
-        routed = (u[0] < TASTE_SHARE) & (total > 0)
+        brand, product = (
+            # A group with no holder at all lies past the table: its key is the last, which nobody holds.
+            np.minimum(line_group * side.n_items + item, len(side.bounds) - 1)
+            for side, item in zip(self.sides, (self.brand_of_product[line_product], line_product), strict=True)
+        )
+        has_brand, has_product = self.sides[0].active[brand] > 0, self.sides[1].active[product] > 0
+        u = rng.random((2, n))
+        routed = (u[0] < TASTE_SHARE) & (has_brand | has_product)
         # Everyday favourites come first: a customer re-buys their own coffee before trying their favourite
         # brand's other blends (and a line whose brand nobody holds goes to its product's holders).
-        use_product = (mass_product > 0) & ((u[1] < EVERYDAY_FIRST) | (mass_brand <= 0))
-        for side, chosen in ((0, routed & ~use_product), (1, routed & use_product)):
-            if chosen.any():
-                cum, start, size, pair, cust, w = spans[side]
-                lo, hi = start[chosen], start[chosen] + size[chosen]
-                target = cum[lo] + u[2, chosen] * masses[side][chosen]
-                pos = np.clip(np.searchsorted(cum, target, side="right") - 1, lo, hi - 1)
-                # Rounding can land a draw just past its range's last active pair: step back to it (the range
-                # holds one, its mass is positive).
-                for i in np.flatnonzero(w[pos] <= 0):
-                    while w[pos[i]] <= 0:
-                        pos[i] -= 1
-                out[chosen] = cust[pair[pos]]
+        use_product = has_product & ((u[1] < EVERYDAY_FIRST) | ~has_brand)
+        for side, key, chosen in ((0, brand, routed & ~use_product), (1, product, routed & use_product)):
+            lines = np.flatnonzero(chosen)
+            if len(lines):
+                out[lines] = self._draw(rng, self.sides[side], key[lines], day, level)
         return out
 
-
-def _runs(lo: np.ndarray, size: np.ndarray, start: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """The indexes ``lo[i] .. lo[i] + size[i] - 1`` of every run ``i`` end to end (``start`` = where each run
-    begins in the output), written to ``out`` (``size.sum()`` items): a running sum of steps of one, with a jump
-    to each run's first index. The repeat-and-add of an arange made three arrays of a million indexes a day."""
-    out.fill(1)
-    full = size > 0
-    first, begin = lo[full], start[full]
-    # The step into a run's first index from the previous run's last one (from 0 before the first run).
-    out[begin] = first - np.r_[0, (first + size[full] - 1)[:-1]]
-    return np.cumsum(out, out=out)
+    def _draw(self, rng: np.random.Generator, side: _Holders, key: np.ndarray, day: int, level: int) -> np.ndarray:
+        """An active holder of each key (each has one) in proportion to its weight, by rejection: tries of a
+        holder picked uniformly in the key's run, each kept with probability weight / the run's largest weight;
+        the first kept try is the draw. Tries are made a batch a line at a time, more as lines stay undrawn."""
+        weight, top = self.weights[level], side.top[level][key]
+        lo = side.bounds[key]
+        size = side.bounds[key + 1] - lo
+        out = np.empty(len(key), dtype=np.int64)
+        todo = np.arange(len(key))
+        tries = 4
+        while len(todo):
+            u = rng.random((2, len(todo), tries))
+            pick = lo[todo, None] + np.minimum((u[0] * size[todo, None]).astype(np.int64), size[todo, None] - 1)
+            cand = side.holder[pick]
+            active = (self.active_from[cand] <= day) & (day < self.active_until[cand])
+            kept = active & (u[1] * top[todo, None] < weight[cand])
+            done = kept.any(axis=1)
+            out[todo[done]] = cand[done, kept[done].argmax(axis=1)]  # the first kept try of each line
+            todo, tries = todo[~done], tries * 2
+        return out

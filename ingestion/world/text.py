@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingestion.world.ids import positions, sequential_ids
+from ingestion.world.ids import positions, sequential_ids, take_text
 from ingestion.world.random import rng_for
 
 POSITIVE = [
@@ -112,10 +112,10 @@ def reviews(
     order = order_of_line[line]
     cand = pd.DataFrame(
         {
-            "order_id": lines["order_id"].array.take(line),
+            "order_id": take_text(lines["order_id"], line),
             "line_number": lines["line_number"].to_numpy()[line],
-            "product_id": lines["product_id"].array.take(line),
-            "customer_id": orders["customer_id"].array.take(order),
+            "product_id": take_text(lines["product_id"], line),
+            "customer_id": take_text(orders["customer_id"], order),
             "ordered_at": orders["ordered_at"].to_numpy()[order],
         }
     )
