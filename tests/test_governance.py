@@ -118,14 +118,14 @@ def test_quality_scores_cover_every_table_and_drop_when_a_test_fails(built, tmp_
 
     # A view is not counted (null row count); it "has rows" when the raw tables it reads do: emptied, its
     # score drops by the rows weight and nothing else moves.
-    view = rescored["stg_shop__orders"]
+    view = rescored["stg_shop__returns"]
     assert view.row_count is None and rescored["fct_orders"].row_count > 0
     with duckdb.connect(str(copy)) as con:
-        con.execute("delete from raw.shop_orders")
+        con.execute("delete from raw.shop_returns")
         emptied = {
             s.table_name: s for s in compute_quality_scores(con, manifest, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         }
-    assert emptied["stg_shop__orders"].score == round(view.score - 100 * WEIGHT_ROWS, 1)
+    assert emptied["stg_shop__returns"].score == round(view.score - 100 * WEIGHT_ROWS, 1)
     assert emptied["stg_crm__customers"].score == rescored["stg_crm__customers"].score
 
 
