@@ -173,14 +173,18 @@ def vaulted_up_to(vault: Vault) -> dt.datetime | None:
         return None
     with duckdb.connect() as con:
         attach_vault(con, vault, read_only=True, alias="v")
-        tables = vault_tables(con, "v")
-        if not tables:
-            return None
-        return con.execute(
-            "select max(stamp) from ("
-            + " union all ".join(f'select max(_vaulted_at) as stamp from v.main."{t}"' for t in tables)
-            + ")"
-        ).fetchone()[0]
+        return latest_stamp(con, [f'v.main."{t}"' for t in vault_tables(con, "v")])
+
+
+def latest_stamp(con: duckdb.DuckDBPyConnection, relations: list[str]) -> dt.datetime | None:
+    """The latest ``_vaulted_at`` of the vault tables ``relations`` (qualified names), ``None`` if none."""
+    if not relations:
+        return None
+    return con.execute(
+        "select max(stamp) from ("
+        + " union all ".join(f"select max(_vaulted_at) as stamp from {r}" for r in relations)
+        + ")"
+    ).fetchone()[0]
 
 
 def count_rows(vault: Vault, path: Path | None = None) -> dict[str, int]:

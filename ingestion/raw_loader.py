@@ -37,7 +37,7 @@ from futuremart.privacy import (
     pseudonymize_table,
 )
 from futuremart.settings import Settings
-from futuremart.vault import Vault, attach_vault
+from futuremart.vault import Vault, attach_vault, latest_stamp
 from ingestion.contracts import Column, EntityContract
 from ingestion.readers import LINE_COLUMN, read_extract
 
@@ -445,13 +445,7 @@ def _vault_stamp(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dt.datetim
         "and schema_name = 'main') or (schema_name = ? and database_name = current_database())",
         [VAULT_SCHEMA, VAULT_SCHEMA],
     ).fetchall()
-    if not tables:
-        return now
-    latest = con.execute(
-        "select max(stamp) from ("
-        + " union all ".join(f'select max(_vaulted_at) as stamp from "{d}"."{s}"."{t}"' for d, s, t in tables)
-        + ")"
-    ).fetchone()[0]
+    latest = latest_stamp(con, [f'"{d}"."{s}"."{t}"' for d, s, t in tables])
     return max(now, latest + dt.timedelta(microseconds=1)) if latest is not None else now
 
 
