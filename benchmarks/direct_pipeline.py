@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from futuremart.settings import DBT_PROJECT_DIR, Settings
+from futuremart.settings import DBT_BUILD_ARGS, DBT_PROJECT_DIR, Settings
 
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -45,7 +45,7 @@ def dbt_build(settings: Settings, target_path: Path, *extra: str) -> subprocess.
     return subprocess.run(
         [
             str(DBT),
-            "build",
+            *DBT_BUILD_ARGS,
             "--quiet",
             "--profiles-dir",
             str(DBT_PROJECT_DIR),

@@ -104,6 +104,13 @@ def measure_engines(bench: Settings) -> tuple[dict[str, Any], str]:
         "nodes": len(spark.statuses),
         "not_passed": sorted(spark.failures),
     }
+    if spark.returncode != 0:
+        # Parity against a build that failed would list every mart as missing: say what failed instead.
+        figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        return (
+            figures,
+            f"the Spark build failed (exit {spark.returncode}); see {bench.home / 'spark' / 'dbt_build.log'}",
+        )
     started = time.perf_counter()
     report = compare_marts(bench)
     figures["parity"] = {

@@ -287,9 +287,31 @@ def bench_dbt(phase: Phase, source: Path) -> dict[str, Any]:
     }
 
 
+def spark_missing() -> str | None:
+    """Why this machine cannot build on Spark (pyspark and dbt-spark: ``make setup-spark``, which also
+    installs Java), or None when it can."""
+    import importlib.util
+
+    def importable(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            return False
+
+    missing = [
+        name for name, module in (("pyspark", "pyspark"), ("dbt-spark", "dbt.adapters.spark")) if not importable(module)
+    ]
+    if shutil.which("java") is None:
+        missing.append("java")
+    return f"not installed: {', '.join(missing)} (make setup-spark)" if missing else None
+
+
 def bench_engines(phase: Phase, source: Path) -> dict[str, Any]:
     """The dbt project on DuckDB and on Spark from one raw layer, then parity (benchmarks/engines.py), on a
-    copy of ``source``."""
+    copy of ``source``; skipped, with the reason, on a machine without the Spark extra."""
+    if reason := spark_missing():
+        print(f"  engines: skipped, Spark {reason}", flush=True)
+        return {"skipped": f"Spark {reason}"}
     home = phase.root / "engines"
     (home / "warehouse").mkdir(parents=True)
     shutil.copyfile(source, home / WAREHOUSE)
@@ -498,6 +520,12 @@ def table_rows(result: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]
     wall_share, cpu_share = i.get("new_day_share_of_full_wall"), i.get("new_day_share_of_full_cpu")
     judged("incremental", "new day / full build", wall_share, cpu_share, unit="")
     e = result.get("engines", {})
+    if e.get("skipped"):
+        rows.append(("DuckDB vs Spark builds", e["skipped"], "—", "", "—"))
+    if _get(e, "spark.returncode"):
+        rows.append(
+            ("DuckDB vs Spark builds", f"the Spark build failed (exit {e['spark']['returncode']})", "—", "", "—")
+        )
     plain("dbt build, whole project, on DuckDB", _get(e, "duckdb.seconds"), None)
     plain("raw layer to Parquet, then dbt build on Spark", _get(e, "spark.seconds"), None)
     plain("Spark / DuckDB build time", e.get("spark_over_duckdb"), None, "x")

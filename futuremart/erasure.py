@@ -52,7 +52,7 @@ import pyarrow.compute as pc
 
 from futuremart.audit import record_audit
 from futuremart.privacy import FREE_TEXT_CLASS, TOKENIZED_CLASSES, VAULT_SCHEMA
-from futuremart.settings import DBT_PROJECT_DIR, Settings
+from futuremart.settings import DBT_BUILD_ARGS, DBT_PROJECT_DIR, Settings
 from futuremart.vault import Vault, attach_vault, vault_tables
 
 log = logging.getLogger(__name__)
@@ -578,7 +578,7 @@ def rebuild_derived(settings: Settings, dbt_executable: Path | None = None) -> N
     dbt = dbt_executable or Path(sys.executable).with_name("dbt")
     env = {**os.environ, **settings.dbt_env()}
     completed = subprocess.run(
-        [str(dbt), "build", "--full-refresh", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
+        [str(dbt), *DBT_BUILD_ARGS, "--full-refresh", "--quiet", "--profiles-dir", str(DBT_PROJECT_DIR)],
         cwd=DBT_PROJECT_DIR,
         env=env,
         capture_output=True,

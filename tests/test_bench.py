@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.side_by_side import TARGETS, Phase, measure, run_bench, tree_rss_bytes
+from benchmarks.side_by_side import TARGETS, Phase, measure, run_bench, spark_missing, table_rows, tree_rss_bytes
 from futuremart.settings import Settings
 
 HOLD_MIB = 200
@@ -90,3 +90,16 @@ def test_children_get_the_callers_resource_settings_and_the_benchs_own_home(tmp_
         check=True,
     )
     assert child.stdout.strip() == "2GiB"
+
+
+def test_the_engines_part_says_why_it_did_not_compare(monkeypatch):
+    # Without the Spark extra the part is skipped with its reason, not measured against a failed build.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert "java" in spark_missing()
+    skipped = table_rows(
+        {"scale_factor": 1.0, "engines": {"skipped": "Spark not installed: pyspark (make setup-spark)"}}
+    )
+    assert ("DuckDB vs Spark builds", "Spark not installed: pyspark (make setup-spark)", "—", "", "—") in skipped
+    failed = table_rows({"scale_factor": 1.0, "engines": {"spark": {"seconds": 2.2, "returncode": 2}}})
+    assert any(row[1] == "the Spark build failed (exit 2)" for row in failed)
+    assert not any(row[0].startswith("parity") and row[1] != "—" for row in failed)

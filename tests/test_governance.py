@@ -151,3 +151,25 @@ def test_dbt_docs_generate_works_offline_and_its_catalog_covers_every_model(buil
         actual = {c.lower() for c in catalog["nodes"][uid]["columns"]}
         assert actual <= documented, f"{uid}: undocumented columns {sorted(actual - documented)}"
     assert (target / "index.html").exists()
+
+
+def test_dbt_unit_tests_pass_in_ci(built, tmp_path):
+    """The pipeline's builds leave dbt's unit tests out (DBT_BUILD_ARGS); CI runs every one of them here."""
+    copy = tmp_path / built.settings.warehouse_path.name
+    shutil.copy(built.settings.warehouse_path, copy)
+    target = tmp_path / "target"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "test_type:unit"]
+        + ["--profiles-dir", ".", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(copy)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    defined = set(json.loads((target / "manifest.json").read_text())["unit_tests"])
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert len(defined) >= 5
+    assert ran.keys() == defined
+    assert set(ran.values()) == {"pass"}

@@ -22,6 +22,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from futuremart.settings import DBT_BUILD_ARGS
 from orchestration.defs.dbt_project import dbt_project
 from orchestration.partitions import run_window
 from orchestration.resources import FutureMartResource, scoped_environ
@@ -106,7 +107,7 @@ def build(
 )
 def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
     """``dbt build`` of the seeds and models upstream of the daily facts, with their tests."""
-    yield from build(context, dbt, futuremart, ["build"])
+    yield from build(context, dbt, futuremart, list(DBT_BUILD_ARGS))
 
 
 @dbt_assets(
@@ -122,7 +123,7 @@ def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliRes
     without partitions rebuilds the last days already built and anything newer (see incremental_window)."""
     if window := run_window(context.run.tags):
         context.log.info(f"rebuilding days {window[0]}..{window[1]}")
-    yield from build(context, dbt, futuremart, ["build"])
+    yield from build(context, dbt, futuremart, list(DBT_BUILD_ARGS))
 
 
 @dbt_assets(
@@ -136,7 +137,7 @@ def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliRes
 )
 def futuremart_dbt_after_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
     """``dbt build`` of the models downstream of the daily facts, with their tests."""
-    yield from build(context, dbt, futuremart, ["build"])
+    yield from build(context, dbt, futuremart, list(DBT_BUILD_ARGS))
 
 
 dbt_asset_definitions = [futuremart_dbt_models, futuremart_dbt_daily_facts, futuremart_dbt_after_facts]
