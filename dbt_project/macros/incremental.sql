@@ -87,3 +87,42 @@
         where {{ incremental_window('rebuilt.event_date', built_date_column=built_date_column) }}
     )
 {%- endmacro %}
+
+{#- Order-grain models (one row per order, shipment, return) cannot be rebuilt by day: an order placed
+    weeks ago is paid, shipped, returned or re-exported in today's extracts. On DuckDB they are incremental
+    by key instead: a windowed run rebuilds the keys that the extracts of its days touch, i.e. the rows of
+    the staging models read from the files of those days (the window less `late_arrival_days`, as for the
+    daily facts: a file that lands a few days late is still read). Every other key's inputs came from
+    files of other days, which the runs of those days rebuilt. A run without a window and a first build
+    rebuild everything; on Spark these models are tables rebuilt whole.
+
+    `landed_in_window(column)`: a condition true for rows read from a file of the rebuilt days, from the
+    file's path (<system>/<entity>/dt=<day>/...); `1 = 1` when the model is built whole. -#}
+{% macro landed_in_window(source_file_column) -%}
+    {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
+    {%- if is_incremental() and (min_date is not none or max_date is not none) -%}
+        {%- set file_day -%}
+            substring({{ source_file_column }}, {{ dbt.position("'/dt='", source_file_column) }} + 4, 10)
+        {%- endset -%}
+        {{ file_day }} >= '{{ min_date or "1900-01-01" }}' and {{ file_day }} <= '{{ max_date or "2999-12-31" }}'
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Whether a model keyed by `landed_in_window` rebuilds only some keys this run. -#}
+{% macro rebuilds_by_key() -%}
+    {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
+    {{ return(is_incremental() and (min_date is not none or max_date is not none)) }}
+{%- endmacro %}
+
+{#- The keys (`key`) of the rows of `relations` (staging models with a `source_file`) read from the files of
+    the rebuilt days (landed_in_window): a union of one select per relation. -#}
+{% macro keys_landed_in_window(key, relations) -%}
+    {%- for relation in relations %}
+    select {{ key }} from {{ relation }} where {{ landed_in_window('source_file') }}
+    {%- if not loop.last %}
+    union
+    {%- endif -%}
+    {%- endfor %}
+{%- endmacro %}

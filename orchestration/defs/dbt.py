@@ -4,11 +4,13 @@ The project is split in three asset definitions so the daily partitions reach on
 them, without a cycle between definitions:
 
 - ``futuremart_dbt_models``: seeds, staging, intermediate, dimensions: everything that does not depend on
-  an incremental fact (unpartitioned, rebuilt as a whole: views and small tables);
-- ``futuremart_dbt_daily_facts``: the facts materialized incrementally by day (fct_order_lines,
-  fct_web_events, fct_inventory_daily); a partitioned run (a day from the schedule or the sensor, a range
-  in a backfill or a full build) passes its first and last day to dbt (environment variables, see
-  window_env) and dbt rebuilds exactly those days (see orchestration/partitions.py on why they are not partitioned);
+  a daily fact (unpartitioned: views and tables rebuilt whole, and the order-grain models, which a
+  partitioned run rebuilds for the orders its days' extracts touched);
+- ``futuremart_dbt_daily_facts``: the models rebuilt day by day (tag ``daily_fact``: fct_order_lines,
+  fct_web_events, fct_inventory_daily, the sessions and their clickstream staging); a partitioned run (a
+  day from the schedule or the sensor, a range in a backfill or a full build) passes its first and last
+  day to dbt (environment variables, see window_env) and dbt rebuilds exactly those days (see
+  orchestration/partitions.py on why they are not partitioned);
 - ``futuremart_dbt_after_facts``: models downstream of those facts (unpartitioned).
 """
 
@@ -57,7 +59,10 @@ def dbt_cli_resource() -> DbtCliResource:
     )
 
 
-INCREMENTAL = "config.materialized:incremental"
+# The models rebuilt day by day for a run's window (tag `daily_fact`): incremental by a day column, or by
+# event for the clickstream's staging. The order-grain models, incremental by key (see landed_in_window in
+# dbt_project/macros/incremental.sql), stay with the models they are built from.
+DAILY_FACTS = "tag:daily_fact"
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
@@ -102,7 +107,7 @@ def build(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    exclude=f"{INCREMENTAL}+",
+    exclude=f"{DAILY_FACTS}+",
     pool="duckdb_writer",
 )
 def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, futuremart: FutureMartResource):
@@ -114,7 +119,7 @@ def futuremart_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select=INCREMENTAL,
+    select=DAILY_FACTS,
     pool="duckdb_writer",
     name="futuremart_dbt_daily_facts",
 )
@@ -130,8 +135,8 @@ def futuremart_dbt_daily_facts(context: dg.AssetExecutionContext, dbt: DbtCliRes
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=translator,
-    select=f"{INCREMENTAL}+",
-    exclude=INCREMENTAL,
+    select=f"{DAILY_FACTS}+",
+    exclude=DAILY_FACTS,
     pool="duckdb_writer",
     name="futuremart_dbt_after_facts",
 )

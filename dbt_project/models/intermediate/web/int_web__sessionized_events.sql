@@ -26,6 +26,7 @@
 
 {{ config(
     materialized='table' if target.type == 'spark' else 'incremental',
+    tags=['daily_fact'],
     incremental_strategy=incremental_strategy(),
     unique_key='event_date',
     partition_by=['event_date'],

@@ -1,6 +1,7 @@
 -- Heavy fact: rebuilt by order day (see macros/incremental.sql).
 {{ config(
     materialized='incremental',
+    tags=['daily_fact'],
     incremental_strategy=incremental_strategy(),
     unique_key='order_date',
     partition_by=['order_date'],

@@ -1,15 +1,46 @@
+-- On DuckDB incremental by order (see landed_in_window): a windowed run rebuilds the orders its days'
+-- extracts touched, and every order of a customer with a profile version in them (a version that lands
+-- late renumbers the customer's later versions, so any of their orders may take another version key).
+{{ config(
+    materialized='table' if target.type == 'spark' else 'incremental',
+    incremental_strategy=none if target.type == 'spark' else 'delete+insert',
+    unique_key=none if target.type == 'spark' else 'order_id',
+    on_schema_change='fail'
+) }}
+
+-- depends_on: {{ ref('stg_shop__payments') }}
+-- depends_on: {{ ref('stg_shop__shipments') }}
+-- depends_on: {{ ref('stg_shop__returns') }}
+-- depends_on: {{ ref('stg_crm__customers') }}
+{%- set by_key = rebuilds_by_key() %}
+
 with
+
+{% if by_key %}
+    touched_orders as (
+        {{ keys_landed_in_window('order_id', [
+            ref('stg_shop__orders'), ref('stg_shop__order_lines'), ref('stg_shop__payments'),
+            ref('stg_shop__shipments'), ref('stg_shop__returns')
+        ]) }}
+        union
+        select order_id from {{ ref('stg_shop__orders') }}
+        where customer_id in ({{ keys_landed_in_window('customer_id', [ref('stg_crm__customers')]) }})
+    ),
+{% endif %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    {% if by_key %}where order_id in (select touched_orders.order_id from touched_orders){% endif %}
 ),
 
 order_lines as (
     select * from {{ ref('stg_shop__order_lines') }}
+    {% if by_key %}where order_id in (select touched_orders.order_id from touched_orders){% endif %}
 ),
 
 lifecycle as (
     select * from {{ ref('int_sales__order_lifecycle') }}
+    {% if by_key %}where order_id in (select touched_orders.order_id from touched_orders){% endif %}
 ),
 
 customer_versions as (

@@ -1,7 +1,25 @@
+-- On DuckDB incremental by return (see landed_in_window): a windowed run rebuilds the returns its days'
+-- extracts touched, and those of orders or order lines they touched.
+{{ config(
+    materialized='table' if target.type == 'spark' else 'incremental',
+    incremental_strategy=none if target.type == 'spark' else 'delete+insert',
+    unique_key=none if target.type == 'spark' else 'return_id',
+    on_schema_change='fail'
+) }}
+
+{%- set by_key = rebuilds_by_key() %}
+
 with
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
+    {% if by_key %}
+        where
+            {{ landed_in_window('source_file') }}
+            or order_id in ({{ keys_landed_in_window('order_id', [
+                ref('stg_shop__orders'), ref('stg_shop__order_lines')
+            ]) }})
+    {% endif %}
 ),
 
 order_lines as (

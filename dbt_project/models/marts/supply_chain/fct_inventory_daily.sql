@@ -3,6 +3,7 @@
 -- (its trailing demand still reads the 27 days before it).
 {{ config(
     materialized='incremental',
+    tags=['daily_fact'],
     incremental_strategy=incremental_strategy(),
     unique_key='snapshot_date',
     partition_by=['snapshot_date'],

@@ -1,7 +1,23 @@
+-- On DuckDB incremental by shipment (see landed_in_window): a windowed run rebuilds the shipments its days'
+-- extracts touched, and those of orders they touched (a re-exported order may move its region or date).
+{{ config(
+    materialized='table' if target.type == 'spark' else 'incremental',
+    incremental_strategy=none if target.type == 'spark' else 'delete+insert',
+    unique_key=none if target.type == 'spark' else 'shipment_id',
+    on_schema_change='fail'
+) }}
+
+{%- set by_key = rebuilds_by_key() %}
+
 with
 
 shipments as (
     select * from {{ ref('stg_shop__shipments') }}
+    {% if by_key %}
+        where
+            {{ landed_in_window('source_file') }}
+            or order_id in ({{ keys_landed_in_window('order_id', [ref('stg_shop__orders')]) }})
+    {% endif %}
 ),
 
 orders as (

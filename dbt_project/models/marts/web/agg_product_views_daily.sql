@@ -5,6 +5,7 @@
 -- days the facts rebuilt: those days' events, and the days whose sessions the new events may have converted.
 {{ config(
     materialized='table' if target.type == 'spark' else 'incremental',
+    tags=['daily_fact'],
     incremental_strategy=none if target.type == 'spark' else 'delete+insert',
     unique_key=none if target.type == 'spark' else 'event_date',
     on_schema_change='fail'

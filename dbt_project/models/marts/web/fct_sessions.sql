@@ -6,6 +6,7 @@
 -- those days, so a key the new events renumbered leaves with its day. On Spark a table rebuilt whole.
 {{ config(
     materialized='table' if target.type == 'spark' else 'incremental',
+    tags=['daily_fact'],
     incremental_strategy=none if target.type == 'spark' else 'delete+insert',
     unique_key=none if target.type == 'spark' else 'session_date',
     on_schema_change='fail'

@@ -3,6 +3,7 @@
 -- fct_sessions has.
 {{ config(
     materialized='incremental',
+    tags=['daily_fact'],
     incremental_strategy=incremental_strategy(),
     unique_key='event_date',
     partition_by=['event_date'],

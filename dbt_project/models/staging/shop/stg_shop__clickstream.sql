@@ -11,6 +11,7 @@
 
 {{ config(
     materialized='table' if target.type == 'spark' else 'incremental',
+    tags=['daily_fact'],
     incremental_strategy=none if target.type == 'spark' else 'delete+insert',
     unique_key=none if target.type == 'spark' else 'event_id',
     on_schema_change='fail'
