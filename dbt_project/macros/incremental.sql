@@ -99,8 +99,8 @@
     `landed_in_window(column)`: a condition true for rows read from a file of the rebuilt days, from the
     file's path (<system>/<entity>/dt=<day>/...); `1 = 1` when the model is built whole. -#}
 {% macro landed_in_window(source_file_column) -%}
-    {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
-    {%- if is_incremental() and (min_date is not none or max_date is not none) -%}
+    {%- if rebuilds_by_key() -%}
+        {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
         {%- set file_day -%}
             substring({{ source_file_column }}, {{ dbt.position("'/dt='", source_file_column) }} + 4, 10)
         {%- endset -%}
