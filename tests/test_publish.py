@@ -289,6 +289,45 @@ def test_a_nightly_publish_rewrites_only_the_new_day_and_equals_a_whole_copy(bui
     assert sha256(target) == before
 
 
+def test_a_table_rebuilt_whole_gets_only_its_changed_rows_rewritten_and_scanned(built, tmp_path):
+    """dbt rebuilds fct_orders whole, but a night changes a few of its orders: the publish deletes and
+    inserts only those rows in the previous copy's table, scans only the rows it inserted, and the result is
+    what a copy from scratch holds; a leak in a changed row is caught and the previous copy stays."""
+    target, vault = tmp_path / "published" / ANALYST_COPY, Vault.from_settings(built.settings)
+    publish_role(built.settings.warehouse_path, target.parent, "analyst", tag="yesterday", vault=vault)
+    first = "(select min(order_id) from marts.fct_orders)"
+    changed = _warehouse_copy(
+        built,
+        tmp_path / "changed.duckdb",
+        f"update marts.fct_orders set order_status = order_status || '-changed' where order_id = {first}",
+        "delete from marts.fct_orders where order_id = (select max(order_id) from marts.fct_orders)",
+    )
+    scopes = []
+    result = publish(
+        changed, target, tag="today", optional_schemas=("ml",), before_replace=lambda _, s, _c: scopes.append(s)
+    )
+    assert result.rows_rewritten == ("marts.fct_orders",) and not result.window_rewritten
+    [scope] = scopes
+    assert set(scope) == {"marts.fct_orders"}
+    with duckdb.connect(str(target), read_only=True) as con:
+        scoped = con.execute(f"select order_status from marts.fct_orders where {scope['marts.fct_orders']}").fetchall()
+    assert len(scoped) == 1 and scoped[0][0].endswith("-changed")
+    whole = publish(changed, tmp_path / "whole" / ANALYST_COPY, optional_schemas=("ml",))
+    assert result.tables == whole.tables
+    with duckdb.connect(str(target), read_only=True) as a, duckdb.connect(str(whole.path), read_only=True) as b:
+        assert tables_of(a) == tables_of(b) and mart_checksums(a) == mart_checksums(b)
+
+    leaky = _warehouse_copy(
+        built,
+        tmp_path / "leaky.duckdb",
+        f"update marts.fct_orders set order_status = 'someone@example.com' where order_id = {first}",
+    )
+    before = sha256(target)
+    with pytest.raises(LeakFound, match="fct_orders"):
+        publish_role(leaky, target.parent, "analyst", tag="leaky", vault=vault)
+    assert sha256(target) == before
+
+
 def test_what_a_nightly_publish_keeps_is_matched_against_the_vault_as_it_is_now(built, tmp_path):
     """A kept table passed the leak scan when its copy was published, against the vault of that day. A clear
     value the vault learns later (a street address, which no pattern recognises) sitting in a kept table is

@@ -122,6 +122,7 @@ def build_published_asset(spec: RoleCopy) -> dg.AssetsDefinition:
                 "row_counts": dg.MetadataValue.json({name: t.rows for name, t in published.tables.items()}),
                 "tables_reused": dg.MetadataValue.json(list(published.reused)),
                 "tables_window_rewritten": dg.MetadataValue.json(list(published.window_rewritten)),
+                "tables_rows_rewritten": dg.MetadataValue.json(list(published.rows_rewritten)),
             }
         )
         if result.scan is not None:
