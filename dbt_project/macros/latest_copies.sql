@@ -7,9 +7,8 @@
     `extract`. A full build ranks every copy. An incremental build ranks every copy of the keys it must
     revisit: the keys with a copy loaded since the last build (the last build's own latest load again, which
     is idempotent), and the keys the table took from a file loaded again since (a corrected extract replaces
-    its file's rows, so such a key may now come from an older copy), counting the rows the loader held back
-    (`held_back_rows`): a corrected file may now be quarantined whole. Every other key has no new copy, so
-    its row stands. The model needs `source_file` and `loaded_at` (the raw `_source_file` and `_loaded_at`).
+    its file's rows, so such a key may now come from an older copy: `files_loaded_since`). Every other key
+    has no new copy, so its row stands. The model needs `source_file` and `loaded_at` (the raw `_source_file` and `_loaded_at`).
 
     A key left with no copy at all (a corrected file dropped it) has nothing to replace its row: the model's
     pre-hook `drop_vanished_copies` deletes it. -#}
@@ -39,13 +38,7 @@
                     where reloaded._loaded_at >= {{ since }}
                     union all
                     select built.{{ key }} from {{ this }} as built
-                    where built.source_file in (
-                        select loaded._source_file from {{ extract }} as loaded
-                        where loaded._loaded_at > {{ since }}
-                        union all
-                        select held._source_file from {{ held_back_rows(extract) }} as held
-                        where held.quarantined_at > {{ since }}
-                    )
+                    where built.source_file in ({{ files_loaded_since(extract, since) }})
                 )
             ) as copies
         {%- endset -%}
@@ -64,12 +57,7 @@
         {%- set latest_load = found.columns[0].values()[0] if found and found.rows | length > 0 else none -%}
         {%- if latest_load is not none -%}
             {%- set since = "cast('" ~ latest_load ~ "' as timestamp)" -%}
-            {%- set reloaded_files -%}
-                select loaded._source_file from {{ extract }} as loaded where loaded._loaded_at > {{ since }}
-                union all
-                select held._source_file from {{ held_back_rows(extract) }} as held
-                where held.quarantined_at > {{ since }}
-            {%- endset -%}
+            {%- set reloaded_files = files_loaded_since(extract, since) -%}
             {%- set touched = run_query(
                 'select count(*) from ' ~ this ~ ' where source_file in (' ~ reloaded_files ~ ')'
             ).columns[0].values()[0] -%}
@@ -86,9 +74,17 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- The loader's quarantine table of a raw extract (quarantine.<same name>). Not `source('quarantine', ...)`:
-    Dagster maps both sources to the raw load's one asset and refuses a model that names both; the raw
-    source already orders the model after that load. -#}
-{% macro held_back_rows(extract) -%}
-    {{ return(extract.incorporate(path={'schema': 'quarantine'})) }}
+{#- The files loaded after `since` (a timestamp literal): those with rows in the raw `extract` or its
+    quarantine table loaded since, and every load the loader's audit recorded since, which also names a
+    corrected file that now has no row at all (a header only, or only rows of erased customers). The audit
+    and the quarantine table are named, not `source()`d: Dagster maps them to the raw load's own asset, which
+    the raw source already orders the model after, and refuses a model that names two sources of one asset. -#}
+{% macro files_loaded_since(extract, since) -%}
+    {%- set held_back = extract.incorporate(path={'schema': 'quarantine'}) -%}
+    {%- set audit = extract.incorporate(path={'schema': 'governance', 'identifier': 'load_audit'}) -%}
+    select loaded._source_file from {{ extract }} as loaded where loaded._loaded_at > {{ since }}
+    union all
+    select held._source_file from {{ held_back }} as held where held.quarantined_at > {{ since }}
+    union all
+    select audited.file from {{ audit }} as audited where audited.loaded_at > {{ since }}
 {%- endmacro %}
