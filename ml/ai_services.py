@@ -41,8 +41,9 @@ def run_security_monitoring(con: duckdb.DuckDBPyConnection, settings: Settings) 
     Returns the detector's figures and its canary recall (synthetic bursts injected into a copy of the events)."""
     logins, accesses = security_monitoring.read_events(con)
     params = detector_params(settings)
-    alerts, alert_events, figures = security_monitoring.detect(logins, accesses, params)
+    scored = security_monitoring.score_windows(logins, accesses)
+    alerts, alert_events, figures = security_monitoring.detect(logins, accesses, params, scored)
     write_table(con, "alerts", alerts.assign(detector_version=DETECTOR_VERSION), schema=SECURITY_SCHEMA)
     write_table(con, "alert_events", alert_events, schema=SECURITY_SCHEMA)
-    recall = security_monitoring.canary_recall(logins, accesses, params, settings.seed)
+    recall = security_monitoring.canary_recall(logins, accesses, params, settings.seed, scored)
     return figures | {"canary_recall": recall, "alert_events": float(len(alert_events))}

@@ -154,36 +154,86 @@ def _severity(score: np.ndarray, threshold: float) -> np.ndarray:
     return np.select([score >= 3 * threshold, score >= 1.5 * threshold], ["high", "medium"], "low")
 
 
+def _events_of(detector: Detector, logins: pd.DataFrame, accesses: pd.DataFrame) -> pd.DataFrame:
+    return logins if detector.event_log == "login_events" else accesses
+
+
+def _scored(windows: pd.DataFrame, detector: Detector) -> pd.DataFrame:
+    groups = windows["source"] if detector.per_source_baseline else None
+    for feature in detector.features:
+        windows[f"z_{feature}"] = robust_z(windows[feature], groups)
+    windows["score"] = windows[[f"z_{f}" for f in detector.features]].max(axis=1)
+    return windows
+
+
 def score_windows(logins: pd.DataFrame, accesses: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per detector, its (source, hour) windows with their features and z-scores (``z_<feature>``, ``score``)."""
+    return {d.name: _scored(_windows(_events_of(d, logins, accesses), d), d) for d in DETECTORS}
+
+
+def _in_windows(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Rows of ``frame`` (``source``, ``window_start``) whose window is one of ``keys``': the source is
+    filtered first, so only the few rows of the keys' sources are matched on both columns."""
+    mask = np.zeros(len(frame), dtype=bool)
+    same_source = np.flatnonzero(frame["source"].isin(keys["source"]).to_numpy())
+    if len(same_source):
+        candidates = frame.iloc[same_source][["source", "window_start"]]
+        matched = candidates.merge(keys.drop_duplicates(), how="left", indicator=True)["_merge"].eq("both")
+        mask[same_source[matched.to_numpy()]] = True
+    return mask
+
+
+def score_windows_with(
+    scored: dict[str, pd.DataFrame],
+    logins: pd.DataFrame,
+    accesses: pd.DataFrame,
+    extra_logins: pd.DataFrame,
+    extra_accesses: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """``score_windows`` of the events and ``extra_*`` events together, from ``scored`` (the events' own):
+    only the windows the extra events fall in are counted again, from their events old and new; then every
+    window is scored again, since the baselines take the changed windows in. The same frames as scoring the
+    concatenated events (up to row order), at a fraction of the cost: counting the windows is most of the
+    detector's time, and the canaries fall in a few dozen."""
     out = {}
     for detector in DETECTORS:
-        events = logins if detector.event_log == "login_events" else accesses
-        windows = _windows(events, detector)
-        groups = windows["source"] if detector.per_source_baseline else None
-        for feature in detector.features:
-            windows[f"z_{feature}"] = robust_z(windows[feature], groups)
-        windows["score"] = windows[[f"z_{f}" for f in detector.features]].max(axis=1)
-        out[detector.name] = windows
+        events, extra = _events_of(detector, logins, accesses), _events_of(detector, extra_logins, extra_accesses)
+        windows = scored[detector.name]
+        hours = {"window_start": lambda f: pd.to_datetime(f["event_at"]).dt.floor("h")}
+        touched = extra.assign(**hours).rename(columns={detector.source_column: "source"})[["source", "window_start"]]
+        # The old events of the touched windows: those of the touched sources, then of the touched hours.
+        old = events[events[detector.source_column].isin(touched["source"])].assign(**hours)
+        old = old[_in_windows(old.rename(columns={detector.source_column: "source"}), touched)]
+        recounted = _windows(pd.concat([old.drop(columns="window_start"), extra], ignore_index=True), detector)
+        kept = windows.loc[~_in_windows(windows, touched), recounted.columns]
+        out[detector.name] = _scored(pd.concat([kept, recounted], ignore_index=True), detector)
     return out
 
 
+def _flagged(windows: pd.DataFrame, params: DetectorParams) -> np.ndarray:
+    return ((windows["score"] >= params.z_threshold) & (windows["events"] >= params.min_events)).to_numpy()
+
+
 def detect(
-    logins: pd.DataFrame, accesses: pd.DataFrame, params: DetectorParams
+    logins: pd.DataFrame,
+    accesses: pd.DataFrame,
+    params: DetectorParams,
+    scored: dict[str, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Run every detector; returns (alerts, alert_events, figures).
 
     ``alerts``: one row per flagged (detector, source, hour) with its counts, score, severity and evidence
     (JSON: the features, their z-scores and the baseline they were measured against). ``alert_events``: the
     ids of the events behind each alert (``alert_id``, ``event_log``, ``event_id``), for the investigation.
-    ``figures``: windows scored and flagged per detector, and the share of windows flagged.
+    ``figures``: windows scored and flagged per detector, and the share of windows flagged. ``scored``: the
+    events' ``score_windows``, when the caller has it already.
     """
-    scored = score_windows(logins, accesses)
+    scored = score_windows(logins, accesses) if scored is None else scored
     frames, figures = [], {}
     windows_total = flagged_total = 0
     for detector in DETECTORS:
         windows = scored[detector.name]
-        flagged = windows[(windows["score"] >= params.z_threshold) & (windows["events"] >= params.min_events)].copy()
+        flagged = windows[_flagged(windows, params)].copy()
         figures[f"{detector.name}_windows"] = float(len(windows))
         figures[f"{detector.name}_alerts"] = float(len(flagged))
         windows_total += len(windows)
@@ -240,7 +290,9 @@ def _alert_events(alerts: pd.DataFrame, logins: pd.DataFrame, accesses: pd.DataF
     by_detector = {d.name: d for d in DETECTORS}
     for name, group in alerts.groupby("detector"):
         detector = by_detector[name]
-        events = logins if detector.event_log == "login_events" else accesses
+        events = _events_of(detector, logins, accesses)
+        # The alerted sources' events only: flooring every event's time to its hour cost a second at SF10.
+        events = events[events[detector.source_column].isin(group["source"])]
         keyed = events.assign(window_start=pd.to_datetime(events["event_at"]).dt.floor("h")).rename(
             columns={detector.source_column: "source"}
         )
@@ -254,18 +306,32 @@ def _alert_events(alerts: pd.DataFrame, logins: pd.DataFrame, accesses: pd.DataF
 def inject_canaries(
     logins: pd.DataFrame, accesses: pd.DataFrame, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
-    """Copies of the events with synthetic attacks added; returns (logins, accesses, canaries), each canary
-    the (detector, source) that must be flagged.
+    """Copies of the events with the synthetic attacks of :func:`canary_events` added; returns (logins,
+    accesses, canaries)."""
+    extra_logins, extra_accesses, canaries = canary_events(logins, accesses, seed)
+    return (
+        pd.concat([logins, extra_logins], ignore_index=True),
+        pd.concat([accesses, extra_accesses], ignore_index=True),
+        canaries,
+    )
+
+
+def canary_events(
+    logins: pd.DataFrame, accesses: pd.DataFrame, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, str]]]:
+    """Synthetic attacks to add to the events; returns (sign-in attempts, data accesses, canaries), each
+    canary the (detector, source) that must be flagged.
 
     Two credential-stuffing bursts (one address token trying 30 and 60 random accounts within an hour, 95%
     failing: smaller than a real burst, so the check has margin) and one night-time bulk export (12 exports of
-    100k-300k customer rows by one staff account). The canary sources are new, so the real windows' counts
-    are unchanged; the baselines move only by the few windows added.
+    100k-300k customer rows by one staff account). The address tokens are new; the accounts the bursts try and
+    the staff account are real, so their windows of those hours take the canary events in (the baselines move
+    by a few windows).
     """
     rng = np.random.default_rng(seed)
-    accounts = logins["account_id"].drop_duplicates().to_numpy()
+    accounts = np.asarray(logins["account_id"].unique())  # first-seen order, as drop_duplicates, faster
     start = pd.to_datetime(logins["event_at"]).min().floor("D") + pd.Timedelta(days=1)
-    frames, canaries = [logins], []
+    frames, canaries = [], []
     for k, size in enumerate((30, 60)):
         source = f"{CANARY_PREFIX}ip-{k}"
         at = start + pd.Timedelta(hours=3 + 7 * k) + pd.to_timedelta(np.sort(rng.integers(0, 3600, size)), "s")
@@ -295,21 +361,31 @@ def inject_canaries(
         }
     )
     canaries.append(("data_access_account_hour", insider))
-    return pd.concat(frames, ignore_index=True), pd.concat([accesses, bulk], ignore_index=True), canaries
+    return pd.concat(frames, ignore_index=True), bulk, canaries
 
 
-def canary_recall(logins: pd.DataFrame, accesses: pd.DataFrame, params: DetectorParams, seed: int) -> float:
-    """Share of the canaries of :func:`inject_canaries` that the detector flags."""
-    with_logins, with_accesses, canaries = inject_canaries(logins, accesses, seed)
-    alerts, events, _ = detect(with_logins, with_accesses, params)
-    canary_events = set(events.loc[events["event_id"].str.startswith(CANARY_PREFIX), "alert_id"])
-    flagged = set(
-        zip(
-            alerts.loc[alerts["alert_id"].isin(canary_events), "detector"],
-            alerts.loc[alerts["alert_id"].isin(canary_events), "source"],
-            strict=True,
-        )
-    )
+def canary_recall(
+    logins: pd.DataFrame,
+    accesses: pd.DataFrame,
+    params: DetectorParams,
+    seed: int,
+    scored: dict[str, pd.DataFrame] | None = None,
+) -> float:
+    """Share of the canaries of :func:`inject_canaries` that the detector flags: a canary counts when a
+    flagged window holds one of its events. ``scored``: the events' own ``score_windows``, when the caller has
+    it already; the canaries' windows are counted on top of it (:func:`score_windows_with`)."""
+    extra_logins, extra_accesses, canaries = canary_events(logins, accesses, seed)
+    scored = score_windows(logins, accesses) if scored is None else scored
+    with_canaries = score_windows_with(scored, logins, accesses, extra_logins, extra_accesses)
+    flagged = set()
+    for detector in DETECTORS:
+        extra = _events_of(detector, extra_logins, extra_accesses)
+        touched = extra.assign(window_start=pd.to_datetime(extra["event_at"]).dt.floor("h")).rename(
+            columns={detector.source_column: "source"}
+        )[["source", "window_start"]]
+        windows = with_canaries[detector.name]
+        hit = windows[_flagged(windows, params) & _in_windows(windows, touched)]
+        flagged |= {(detector.name, source) for source in hit["source"]}
     return sum(canary in flagged for canary in canaries) / len(canaries)
 
 

@@ -142,3 +142,31 @@ def test_a_blind_or_trigger_happy_detector_fails_the_check(built, events):
     _, _, happy_figures = security_monitoring.detect(logins, accesses, happy)
     happy_recall = security_monitoring.canary_recall(logins, accesses, happy, built.settings.seed)
     assert not security_monitoring.monitoring_passes(happy_figures | {"canary_recall": happy_recall}, bars)
+
+
+def test_the_canaries_are_scored_on_top_of_the_real_windows_as_if_injected(built, events):
+    """The check counts only the windows the canaries fall in again (the real ones are counted once a night):
+    the windows, their scores and the recall must be those of the detector run on the injected copy."""
+    logins, accesses = events
+    scored = security_monitoring.score_windows(logins, accesses)
+    extra_logins, extra_accesses, canaries = security_monitoring.canary_events(logins, accesses, built.settings.seed)
+    # The sign-in canaries try real accounts: the account detector's windows of those hours change.
+    assert extra_logins["account_id"].isin(logins["account_id"]).all()
+    on_top = security_monitoring.score_windows_with(scored, logins, accesses, extra_logins, extra_accesses)
+    injected_logins, injected_accesses, _ = security_monitoring.inject_canaries(logins, accesses, built.settings.seed)
+    injected = security_monitoring.score_windows(injected_logins, injected_accesses)
+    for name, windows in injected.items():
+        pd.testing.assert_frame_equal(
+            on_top[name].sort_values(["source", "window_start"]).reset_index(drop=True),
+            windows.sort_values(["source", "window_start"]).reset_index(drop=True),
+            check_dtype=False,
+        )
+    params = detector_params(built.settings)
+    for z in (2.0, params.z_threshold, 30.0, 60.0):
+        for min_events in (1, params.min_events, 40):
+            sweep = security_monitoring.DetectorParams(z_threshold=z, min_events=min_events)
+            alerts, alert_events, _ = security_monitoring.detect(injected_logins, injected_accesses, sweep, injected)
+            with_canary = set(alert_events.loc[alert_events["event_id"].str.startswith("canary-"), "alert_id"])
+            hit = alerts[alerts["alert_id"].isin(with_canary)]
+            expected = sum(c in set(zip(hit["detector"], hit["source"], strict=True)) for c in canaries) / len(canaries)
+            assert security_monitoring.canary_recall(logins, accesses, sweep, built.settings.seed, scored) == expected
