@@ -17,9 +17,14 @@ wrongly without saying so).
 
 A raw check in a Dagster run validates only the rows that run loaded (``run_id``, see
 :func:`run_slice`): GX on pandas is slow, and older rows were validated by the run that loaded them. For the
-same reason a mart suite whose ``meta.partition_column`` names the date an incremental fact is rebuilt by
-validates only the days a partitioned run rebuilt (``window``); its row-count bounds still hold for the
-whole table, counted in SQL and judged like freshness (:class:`WholeTable`). Whatever the slice, rows are
+same reason a mart suite whose ``meta.partition_column`` names the day its new rows land by validates only
+the days a partitioned run rebuilt (``window``); its row-count bounds still hold for the whole table, counted
+in SQL and judged like freshness (:class:`WholeTable`). That day is the one an incremental fact is rebuilt by
+(``fct_order_lines``), or the order day of a mart whose nightly change is mostly the new days' rows
+(``fct_orders``, rebuilt by order; ``agg_sales_daily``, rebuilt whole). The older rows a night changes there
+(a late payment or a return on an old order) are left to the model's dbt tests, which read the whole table on
+every run, and to the suite's next run without partitions (a full build): at SF10 those two marts hold 2.1M
+rows, 8.9 s of validation every night against 0.5 s for a night's four days. Whatever the slice, rows are
 validated in batches of at most ``Settings.gx_batch_rows`` (see "batching" below), so memory stays bounded.
 Used by the Dagster asset checks and by CI (``python -m expectations.runner``).
 """
