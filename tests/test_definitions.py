@@ -5,10 +5,14 @@ import json
 import os
 import subprocess
 import sys
+from functools import cached_property
 from pathlib import Path
+
+from dagster_dbt import DbtCliResource
 
 from futuremart.settings import PROJECT_ROOT
 from orchestration.definitions import defs
+from orchestration.defs.dbt import dbt_cli_resource
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
@@ -75,3 +79,13 @@ def test_the_workspace_loads_with_the_venv_binaries_only(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "futuremart" in out.stdout + out.stderr
+
+
+def test_the_dbt_resource_knows_the_version_of_the_dbt_it_runs():
+    """The resource reads dbt's version from the installed package instead of running ``dbt --version``
+    every run: the two must agree, or dagster-dbt would drive the executable as another dbt."""
+    # The name overridden is dagster-dbt's own: were it renamed, the override would quietly stop saving time.
+    assert isinstance(DbtCliResource.__dict__.get("_cli_version"), cached_property)
+    resource = dbt_cli_resource()
+    out = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    assert str(resource._cli_version) in out, out
