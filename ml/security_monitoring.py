@@ -104,7 +104,17 @@ def read_events(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFr
     return logins, accesses
 
 
+def _keyed(events: pd.DataFrame, detector: Detector) -> pd.DataFrame:
+    """``events`` with their window's key: the detector's source column as ``source``, the hour as
+    ``window_start``."""
+    return events.assign(window_start=pd.to_datetime(events["event_at"]).dt.floor("h")).rename(
+        columns={detector.source_column: "source"}
+    )
+
+
 def _windows(events: pd.DataFrame, detector: Detector) -> pd.DataFrame:
+    # Keyed by the source column under its own name until counted: a login detector keyed by account still
+    # counts the accounts of each window.
     frame = events.assign(window_start=pd.to_datetime(events["event_at"]).dt.floor("h"))
     keys = [detector.source_column, "window_start"]
     if detector.event_log == "login_events":
@@ -129,8 +139,7 @@ def _windows(events: pd.DataFrame, detector: Detector) -> pd.DataFrame:
         out["failures"] = np.nan
         out["distinct_accounts"] = 1.0
         out["log_rows"] = np.log1p(out["rows_returned"].astype(float))
-    out = out.reset_index().rename(columns={detector.source_column: "source"})
-    return out
+    return out.reset_index().rename(columns={detector.source_column: "source"})
 
 
 def robust_z(values: pd.Series, groups: pd.Series | None = None) -> pd.Series:
@@ -199,12 +208,11 @@ def score_windows_with(
     for detector in DETECTORS:
         events, extra = _events_of(detector, logins, accesses), _events_of(detector, extra_logins, extra_accesses)
         windows = scored[detector.name]
-        hours = {"window_start": lambda f: pd.to_datetime(f["event_at"]).dt.floor("h")}
-        touched = extra.assign(**hours).rename(columns={detector.source_column: "source"})[["source", "window_start"]]
+        touched = _keyed(extra, detector)[["source", "window_start"]]
         # The old events of the touched windows: those of the touched sources, then of the touched hours.
-        old = events[events[detector.source_column].isin(touched["source"])].assign(**hours)
-        old = old[_in_windows(old.rename(columns={detector.source_column: "source"}), touched)]
-        recounted = _windows(pd.concat([old.drop(columns="window_start"), extra], ignore_index=True), detector)
+        old = events[events[detector.source_column].isin(touched["source"])]
+        old = old[_in_windows(_keyed(old, detector), touched)]
+        recounted = _windows(pd.concat([old, extra], ignore_index=True), detector)
         kept = windows.loc[~_in_windows(windows, touched), recounted.columns]
         out[detector.name] = _scored(pd.concat([kept, recounted], ignore_index=True), detector)
     return out
@@ -293,10 +301,9 @@ def _alert_events(alerts: pd.DataFrame, logins: pd.DataFrame, accesses: pd.DataF
         events = _events_of(detector, logins, accesses)
         # The alerted sources' events only: flooring every event's time to its hour cost a second at SF10.
         events = events[events[detector.source_column].isin(group["source"])]
-        keyed = events.assign(window_start=pd.to_datetime(events["event_at"]).dt.floor("h")).rename(
-            columns={detector.source_column: "source"}
+        matched = _keyed(events, detector).merge(
+            group[["alert_id", "source", "window_start", "event_log"]], on=["source", "window_start"]
         )
-        matched = keyed.merge(group[["alert_id", "source", "window_start", "event_log"]], on=["source", "window_start"])
         parts.append(matched[["alert_id", "event_log", "event_id"]])
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in ("alert_id", "event_log", "event_id")})
@@ -379,10 +386,7 @@ def canary_recall(
     with_canaries = score_windows_with(scored, logins, accesses, extra_logins, extra_accesses)
     flagged = set()
     for detector in DETECTORS:
-        extra = _events_of(detector, extra_logins, extra_accesses)
-        touched = extra.assign(window_start=pd.to_datetime(extra["event_at"]).dt.floor("h")).rename(
-            columns={detector.source_column: "source"}
-        )[["source", "window_start"]]
+        touched = _keyed(_events_of(detector, extra_logins, extra_accesses), detector)[["source", "window_start"]]
         windows = with_canaries[detector.name]
         hit = windows[_flagged(windows, params) & _in_windows(windows, touched)]
         flagged |= {(detector.name, source) for source in hit["source"]}

@@ -162,11 +162,11 @@ def test_the_model_inputs_do_not_depend_on_the_order_the_marts_stored_their_rows
     with duckdb.connect(str(copy)) as con:
         con.execute(f"attach '{built.settings.warehouse_path}' as built (read_only)")
         con.execute("create schema marts")
+        # Another storage order, one thread: every aggregate over these rows sums them in another order.
+        con.execute("set threads = 1")
         for (table,) in con.execute(
             "select table_name from duckdb_tables() where database_name = 'built' and schema_name = 'marts'"
         ).fetchall():
-            # Another storage order, one thread: every aggregate over these rows sums them in another order.
-            con.execute("set threads = 1")
             con.execute(f"create table marts.{table} as select * from built.marts.{table} as t order by hash(t)")
         con.execute("detach built")
         panel, behaviour = product_day_panel(con), customer_behaviour(con)
