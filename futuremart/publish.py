@@ -167,6 +167,7 @@ DAY_COLUMNS: dict[str, str] = {
     "marts.fct_product_prices_daily": "price_date",
     "marts.agg_product_views_daily": "event_date",
     "marts.agg_sales_daily": "order_date",
+    "marts.fct_sessions": "session_date",
 }
 # A table dbt rebuilds whole but a night changes in a few rows (the orders its extracts touched, their
 # customers, shipments and payments): the previous copy's table gets only the rows that changed, deleted and
