@@ -260,21 +260,31 @@ def test_a_nightly_publish_rewrites_only_the_new_day_and_equals_a_whole_copy(bui
     with duckdb.connect(str(target), read_only=True) as a, duckdb.connect(str(whole.path), read_only=True) as b:
         assert tables_of(a) == tables_of(b) and mart_checksums(a) == mart_checksums(b)
 
-    # An older day of a day-partitioned mart changed too: rewriting the window is not enough, the whole
-    # table is copied.
+    # A row of an older day of a day-partitioned mart changed too: rewriting the window is not enough, that
+    # row is rewritten as well, and scanned: an email address there is caught.
+    older_row = (
+        "where rowid = (select min(rowid) from marts.fct_web_events "
+        f"where event_date < date '{day}' and channel = 'web')"
+    )
     changed = _warehouse_copy(
-        built,
-        tmp_path / "changed.duckdb",
-        f"update marts.fct_web_events set channel = 'app' where rowid = (select min(rowid) from marts.fct_web_events "
-        f"where event_date < date '{day}' and channel = 'web')",
+        built, tmp_path / "changed.duckdb", f"update marts.fct_web_events set channel = 'app' {older_row}"
     )
     again = publish_role(changed, target.parent, "analyst", tag="changed", vault=vault, window=window)
-    assert "marts.fct_web_events" not in again.published.window_rewritten
-    assert "marts.fct_web_events" not in again.published.reused
+    assert "marts.fct_web_events" in again.published.rows_rewritten
+    assert "marts.fct_web_events" not in again.published.window_rewritten + again.published.reused
     with duckdb.connect(str(changed), read_only=True) as con:
         expected = mart_checksums(con)
     with duckdb.connect(str(target), read_only=True) as con:
         assert mart_checksums(con) == expected
+    older_leak = _warehouse_copy(
+        built,
+        tmp_path / "older_leak.duckdb",
+        f"update marts.fct_web_events set visitor_id = 'x@example.com' {older_row}",
+    )
+    before = sha256(target)
+    with pytest.raises(LeakFound, match="fct_web_events"):
+        publish_role(older_leak, target.parent, "analyst", tag="older-leak", vault=vault, window=window)
+    assert sha256(target) == before
 
     # A clear email address in the rewritten day: the scan of what was written finds it, the copy stays.
     leaky = _warehouse_copy(
