@@ -262,6 +262,45 @@ def test_a_windowed_mart_suite_validates_its_days_and_counts_the_whole_table(bui
     assert {f["kwargs"].get("column") for f in shrunk.failures} >= {"table_row_count"}, shrunk.summary()
 
 
+def test_a_whole_table_expectation_of_a_windowed_suite_judges_every_row(built, tmp_path):
+    """fct_shipments is validated by the days a run rebuilt, but "most shipments delivered" holds over the
+    whole table, not over a night's new shipments: that expectation counts every row, so it passes on the
+    last days (whose shipments are mostly still under way) and fails when older shipments lose their
+    delivery."""
+    warehouse = tmp_path / "shipments.duckdb"
+    shutil.copyfile(built.settings.warehouse_path, warehouse)
+    suite, bar = "marts_fct_shipments", 0.9
+    [pinned] = [
+        e
+        for e in suite_docs()[suite]["expectations"]
+        if e.get("meta", {}).get("whole_table") and e["kwargs"]["column"] == "delivered_at"
+    ]
+    assert pinned["kwargs"]["mostly"] == bar
+    with duckdb.connect(str(warehouse)) as con:
+        last = con.execute("select max(pick_date) from marts.fct_shipments").fetchone()[0]
+        days = (last - dt.timedelta(days=3), last)
+        undelivered, undelivered_in_days, in_days = con.execute(
+            "select count(*) filter (where delivered_at is null), "
+            "count(*) filter (where delivered_at is null and pick_date between ? and ?), "
+            "count(*) filter (where pick_date between ? and ?) from marts.fct_shipments",
+            [*days, *days],
+        ).fetchone()
+        assert undelivered_in_days > (1 - bar) * in_days  # the days alone would fail the expectation
+        result = validate_table(con, suite, window=days, settings=built.settings)
+        assert result.success, result.summary()
+        assert result.rows == in_days
+        [outcome] = [o for o in result.expectations if o["kwargs"].get("column") == "delivered_at"]
+        assert outcome["unexpected_count"] == undelivered > undelivered_in_days
+
+        con.execute(
+            "update marts.fct_shipments set delivered_at = null where pick_date < ? and hash(shipment_id) % 5 = 0",
+            [days[0]],
+        )
+        failed = validate_table(con, suite, window=days, settings=built.settings)
+    assert not failed.success
+    assert [f["kwargs"]["column"] for f in failed.failures] == ["delivered_at"], failed.summary()
+
+
 WINDOWED_SUITES = sorted(name for name, doc in suite_docs().items() if doc["meta"].get("partition_column"))
 
 

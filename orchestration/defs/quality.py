@@ -69,7 +69,8 @@ def build_mart_check(name: str, dataset: str, partition_column: str | None) -> d
     """The non-blocking check of a mart suite (``expectations/suites/marts_<model>.json``)."""
     schema, table = dataset.split(".")
     scope = (
-        f"the rows of the days the run rebuilt, by {partition_column} (row-count bounds on the whole table)"
+        f"the rows of the days the run rebuilt, by {partition_column} (row-count bounds and the expectations marked "
+        "whole_table on the whole table)"
         if partition_column
         else "whole table"
     )
