@@ -27,8 +27,8 @@ every run, and to the suite's next run without partitions (a full build): at SF1
 rows, 8.9 s of validation every night against 0.5 s for a night's four days. An expectation a window would
 misjudge, a share over the whole table (``fct_shipments``: most shipments delivered, which a night's new
 shipments are not yet), is marked ``"meta": {"whole_table": true}`` and reads the columns it names of every
-row. Whatever the slice, rows are
-validated in batches of at most ``Settings.gx_batch_rows`` (see "batching" below), so memory stays bounded.
+row. Whatever the slice, rows are validated in batches of at most ``Settings.gx_batch_rows`` (see "batching"
+below), so memory stays bounded.
 Used by the Dagster asset checks and by CI (``python -m expectations.runner``).
 """
 

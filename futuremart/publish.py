@@ -593,6 +593,9 @@ def stage_from_previous(
                     continue
                 columns = _columns(con, "src", schema, table)
                 same_columns = columns == _columns(con, current_database(con), schema, table)
+                # The scan's filter for changed rows names the row by the table's name: not when a column
+                # has that name.
+                rows_by_hash = table not in {column for column, _ in columns}
                 if (rows := _window_filter(name, window)) and same_columns:
                     # The checksum is a sum over rows: the table's is the previous one less the deleted
                     # rows' plus the inserted rows', so only the window is hashed here (the verification
@@ -609,15 +612,14 @@ def stage_from_previous(
                     # Rows of older days changed too (agg_sales_daily: a return lands on the day its line
                     # was sold): those few rows, rather than the whole table (1.3M rows at SF10).
                     if (
-                        table not in {column for column, _ in columns}
+                        rows_by_hash
                         and (changed := _rewrite_changed_rows(con, target, table, source, rewritten, want)) is not None
                     ):
                         _record_figures(con, target, want, vault_stamp)
                         written[name] = f"({rows}) or ({changed})"
                         rows_rewritten.append(name)
                         continue
-                # The scan's filter names the row by the table's name: not when a column has that name.
-                elif same_columns and table not in {column for column, _ in columns}:
+                elif same_columns and rows_by_hash:
                     before = recorded[name] if name in recorded else _figures(con, target)
                     if (rows := _rewrite_changed_rows(con, target, table, source, before, want)) is not None:
                         _record_figures(con, target, want, vault_stamp)
