@@ -13,7 +13,7 @@ import yaml
 
 from expectations.contract_suites import contract_suite_doc
 from expectations.data_docs import build_data_docs
-from expectations.runner import suite_docs, suite_names, validate_table
+from expectations.runner import _Validator, suite_docs, suite_names, validate_table, widen_for_between
 from ingestion.contracts import load_contracts, parse_contract
 
 MART_SUITES = {
@@ -230,6 +230,76 @@ def test_a_deliberately_broken_row_fails_the_suite(built, tmp_path, suite, sql, 
     assert "0 passed, 1 failed" in out.stdout
     page = build_data_docs(built.settings.with_overrides(home=tmp_path)).read_text()
     assert re.search(rf'id="{suite}">{suite}\s*<span class="fail">FAIL', page)
+
+
+def test_between_expectations_on_narrow_columns_judge_as_before_through_widened_copies():
+    """DuckDB reads INTEGER as int32 and DATE as datetime64[us], which GX compares one Python call per row;
+    the runner hands GX widened copies instead. Verdicts and counts are those SQL gives, outcomes name the
+    real columns, and the type and column-set expectations still see the frame as DuckDB reads it."""
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select i::integer as units, nullif(i, 7)::smallint as stock, "
+        "(i / 10)::float as ratio, date '2024-01-01' + i::integer as day, "
+        "timestamp '2024-01-01' + to_hours(i::integer) as seen_at from range(1000) r(i)"
+    )
+    con.execute(
+        "update t set units = -3, stock = -3, ratio = -0.5, day = date '2023-06-01', seen_at = null where units = 5"
+    )
+    frame = con.execute("select * from t").df()
+    assert {c: str(t) for c, t in frame.dtypes.items()} == {
+        "units": "int32",
+        "stock": "Int16",
+        "ratio": "float32",
+        "day": "datetime64[us]",
+        "seen_at": "datetime64[us]",
+    }
+    columns = ["units", "stock", "ratio", "day", "seen_at"]
+    expectations = [
+        {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": columns, "exact_match": False}},
+        {"type": "expect_column_values_to_be_in_type_list", "kwargs": {"column": "units", "type_list": ["int32"]}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "units", "min_value": 0, "max_value": 990}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "stock", "min_value": 0}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "ratio", "min_value": 0}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "day", "min_value": dt.datetime(2024, 1, 1)},
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "seen_at", "max_value": dt.datetime(2024, 1, 30), "mostly": 0.5},
+        },
+    ]
+    widened, _, aliases = widen_for_between(frame, expectations)
+    assert sorted(aliases.values()) == sorted(columns)
+    assert {str(widened[a].dtype) for a in aliases} == {"int64", "float64", "datetime64[ns]"}
+    assert list(frame.columns) == columns, "the frame read is left as it was"
+
+    outcomes = {
+        (o["expectation"], o["kwargs"].get("column")): o
+        for o in _Validator("narrow").run(frame, list(enumerate(expectations)))
+    }
+    in_sql = con.execute(
+        "select count(*) filter (units not between 0 and 990), count(*) filter (stock < 0), "
+        "count(*) filter (ratio < 0), count(*) filter (day < date '2024-01-01'), "
+        "count(*) filter (seen_at > timestamp '2024-01-30') from t"
+    ).fetchone()
+    between = "expect_column_values_to_be_between"
+    assert [outcomes[(between, c)]["unexpected_count"] for c in columns] == list(in_sql)
+    assert in_sql[:2] == (10, 1)
+    assert not outcomes[(between, "units")]["success"] and outcomes[(between, "seen_at")]["success"]  # mostly
+    assert outcomes[(between, "stock")]["missing_count"] == 1 and outcomes[(between, "seen_at")]["missing_count"] == 1
+    assert outcomes[("expect_column_values_to_be_in_type_list", "units")]["success"]
+    column_set = outcomes[("expect_table_columns_to_match_set", None)]
+    assert column_set["success"] and sorted(column_set["observed_value"]) == sorted(columns)
+
+    # A column count would see the copies: such a run widens nothing. A date past pandas' nanosecond range
+    # cannot be widened and keeps GX's per-row path.
+    count = {"type": "expect_table_column_count_to_equal", "kwargs": {"value": 4}}
+    assert widen_for_between(frame, [*expectations, count])[2] == {}
+    far = con.execute("select date '3000-01-01' as day").df()
+    assert widen_for_between(far, expectations[5:6])[2] == {}
+    (outcome,) = _Validator("far").run(far, [(0, expectations[5])])
+    assert outcome["success"] and outcome["kwargs"]["column"] == "day"
 
 
 def test_a_windowed_mart_suite_validates_its_days_and_counts_the_whole_table(built, tmp_path):
