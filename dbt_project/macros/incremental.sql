@@ -78,11 +78,13 @@
 {#- The first day whose sessions a windowed run of the web facts may have changed: the first event day of
     any session with an event in the days the facts rebuilt (a session crossing midnight into them starts
     the day before). Sessions of earlier days have no event in the window, so they and their events stay as
-    they were. `built_date_column` is the model's own day column (for the lookback without a window). -#}
+    they were. `built_date_column` is the model's own day column (for the lookback without a window).
+    A session's first event day is its start event's (`is_session_start`): matching only those, one per
+    session, rather than every event of the history. -#}
 {% macro first_rebuilt_session_day(events, built_date_column) -%}
     select min(event_date) as first_day
     from {{ events }}
-    where session_key in (
+    where is_session_start and session_key in (
         select rebuilt.session_key from {{ events }} as rebuilt
         where {{ incremental_window('rebuilt.event_date', built_date_column=built_date_column) }}
     )

@@ -56,26 +56,51 @@ events as (
 ),
 
 {% if is_incremental() %}
--- Each visitor's last event before the rebuilt days.
-    carried as (
+-- Each visitor's state before the rebuilt days. The time and session number of the last event built both
+-- grow with time: a max over the history. That event's type only counts after a gap of 30 minutes or less
+-- (a purchase closes the session), so only the day before the window is searched for it. Ranking every
+-- earlier event of the window's visitors instead made the model's select for a night at SF10 1.9-2.4 s
+-- (1.3-1.35 s so, same rows).
+    history as (
         select
             visitor_id,
-            event_at as carried_event_at,
-            event_type as carried_event_type,
-            session_number as carried_session_number
+            max(event_at) as carried_event_at,
+            max(session_number) as carried_session_number
+        from {{ this }}
+        where
+            event_date < (select min(events.event_date) from events)
+            and visitor_id in (select events.visitor_id from events)
+        group by visitor_id
+    ),
+
+    last_types as (
+        select
+            visitor_id,
+            event_type as carried_event_type
         from (
             select
                 visitor_id,
-                event_at,
                 event_type,
-                session_number,
                 row_number() over (partition by visitor_id order by event_at desc, event_id desc) as recency
             from {{ this }}
             where
-                event_date < (select min(events.event_date) from events)
+                event_date = (
+                    select cast({{ dbt.dateadd('day', -1, 'min(events.event_date)') }} as date) from events
+                )
                 and visitor_id in (select events.visitor_id from events)
-        ) as built
+        ) as last_day
         where recency = 1
+    ),
+
+    carried as (
+        select
+            history.visitor_id,
+            history.carried_event_at,
+            last_types.carried_event_type,
+            history.carried_session_number
+        from history
+        left join last_types
+            on history.visitor_id = last_types.visitor_id
     ),
 
     with_previous as (
