@@ -55,6 +55,7 @@ import pandas as pd
 import typer
 
 from expectations.contract_suites import PARTITION_DATE, contract_suite_docs
+from futuremart.frames import read_frame, read_frames
 from futuremart.settings import EXPECTATIONS_DIR, Settings
 
 # Enough to judge and show a failure (unexpected count and examples) without GX's costly value counts.
@@ -299,7 +300,6 @@ ROW_WISE = {
     "expect_column_pair_values_a_to_be_greater_than_b",
     "expect_column_pair_values_to_be_equal",
 }
-VECTOR_ROWS = 2048  # DuckDB's standard vector size: fetch_df_chunk counts in vectors
 UNIQUE_WITHIN_KEY = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
 
 
@@ -649,23 +649,14 @@ def _frames(
     max_rows: int,
 ) -> Iterator[pd.DataFrame]:
     """The rows of ``dataset`` matching ``where``, in frames of at most ``max_rows`` (see :func:`key_batches`);
-    one empty frame when there are none, so every expectation is still judged."""
+    one empty frame when there are none, so every expectation is still judged. Read through Arrow
+    (:mod:`futuremart.frames`): the frames ``.df()`` gives, in a third of the time for text columns."""
     if key is not None:
         batches = key_batches(con, dataset, where, key, max_rows)
         for batch_filter, _ in batches or [("false", 0)]:
-            yield con.execute(select_sql(types, dataset, batch_filter, columns)).df()
+            yield read_frame(con, select_sql(types, dataset, batch_filter, columns))
         return
-    con.execute(select_sql(types, dataset, where, columns))
-    vectors = max(1, -(-max_rows // VECTOR_ROWS))
-    first = True
-    while True:
-        frame = con.fetch_df_chunk(vectors)
-        if frame.empty and not first:
-            return
-        first = False
-        yield frame
-        if frame.empty:
-            return
+    yield from read_frames(con, select_sql(types, dataset, where, columns), max_rows)
 
 
 def validate_table(
@@ -751,7 +742,7 @@ def validate_table(
     for selected, rows_of in ((whole, where), (pinned, unwindowed)):
         if not selected:
             continue
-        frame = con.execute(select_sql(types, dataset, rows_of, referenced_columns([e for _, e in selected]))).df()
+        frame = read_frame(con, select_sql(types, dataset, rows_of, referenced_columns([e for _, e in selected])))
         for outcome in validator.run(frame, selected):
             parts.setdefault(outcome["index"], []).append(outcome)
         unreleased += len(frame)

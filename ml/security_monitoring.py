@@ -33,6 +33,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from futuremart.frames import read_frame
+
 MAD_TO_SIGMA = 1.4826
 SCALE_FLOOR = 1.0
 ALERT_COLUMNS = [
@@ -92,15 +94,18 @@ DETECTORS = (
 
 
 def read_events(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(sign-in attempts, data accesses) from staging, the layer that carries the IP-address tokens."""
-    logins = con.execute(
+    """(sign-in attempts, data accesses) from staging, the layer that carries the IP-address tokens; read
+    through Arrow (:func:`futuremart.frames.read_frame`: 1.93M sign-ins at SF10 took 2.9 s with ``.df()``)."""
+    logins = read_frame(
+        con,
         "select login_id as event_id, account_id, ip_address_token, attempted_at as event_at, is_successful "
-        "from staging.stg_security__login_events"
-    ).df()
-    accesses = con.execute(
+        "from staging.stg_security__login_events",
+    )
+    accesses = read_frame(
+        con,
         "select access_id as event_id, account_id, accessed_at as event_at, table_name, rows_returned, "
-        "access_action from staging.stg_security__data_access_events"
-    ).df()
+        "access_action from staging.stg_security__data_access_events",
+    )
     return logins, accesses
 
 
