@@ -12,8 +12,8 @@ MIXED = """
         (i * 1000000000000)::ubigint as big, nullif(i, 2)::utinyint as small_with_null,
         i % 2 = 0 as flag, case when i = 1 then null else i > 3 end as flag_with_null,
         (i / 3)::float as ratio, case when i = 5 then null else i / 7 end as share,
-        date '2024-02-28' + i::integer as day, case when i = 0 then null else timestamp '2024-01-01 10:00' + to_hours(i::integer) end
-            as seen_at,
+        date '2024-02-28' + i::integer as day,
+        case when i = 0 then null else timestamp '2024-01-01 10:00' + to_hours(i::integer) end as seen_at,
         i::decimal(12, 2) as amount
     from range(9) as r(i)
 """
