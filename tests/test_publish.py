@@ -27,6 +27,7 @@ from futuremart.publish import (
     publish_role,
     publish_tables,
 )
+from futuremart.settings import DBT_PROJECT_DIR
 from futuremart.vault import Vault, attach_vault, vaulted_up_to
 from ingestion.raw_loader import _vault_stamp
 from tests.conftest import TEST_SEED, mart_checksums, materialize
@@ -160,6 +161,51 @@ def test_readers_only_ever_see_a_complete_copy_while_it_is_republished(built, tm
     assert seen == set(published.values()), f"the reader ({len(observations)} reads in {elapsed:.0f}s) saw one version"
     assert len(observations) >= 20
     print(f"{len(observations)} reads during 6 publishes in {elapsed:.1f}s")
+
+
+def test_a_reader_queries_the_published_copy_throughout_a_full_build_and_its_publish(built, tmp_path):
+    """Analysts read the published copy, never the warehouse: a reader querying it in a loop while a full
+    `dbt build --full-refresh` rewrites every model of the warehouse, and while the result is published,
+    never fails, never waits on the build, and sees the copy before or the copy after, whole."""
+    warehouse = tmp_path / "warehouse" / "futuremart.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(built.settings.warehouse_path, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # The build reads staging and raw: dropping orders from the mart only makes the copies differ.
+        con.execute("delete from marts.fct_orders where order_id in (select order_id from marts.fct_orders limit 300)")
+    target = tmp_path / "published" / ANALYST_COPY
+    n_tables = len(publish(warehouse, target, tag="before").tables)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        build = subprocess.run(
+            [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh", "--exclude-resource-type"]
+            + ["unit_test", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
+            cwd=DBT_PROJECT_DIR,
+            env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(warehouse)},
+            capture_output=True,
+            text=True,
+        )
+        publish(warehouse, target, tag="after")
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert build.returncode == 0, build.stdout[-3000:]
+    assert reader.returncode == 0, err.decode()
+    observations = out.decode().splitlines()
+    assert [o for o in observations if not o.startswith("ok ")] == []
+    with duckdb.connect(str(target), read_only=True) as con:
+        after = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    with built.connect() as con:
+        assert after == con.execute("select count(*) from marts.fct_orders").fetchone()[0], "rebuilt whole"
+    seen_rows = [int(line.split()[2]) for line in observations]
+    assert {int(line.split()[1]) for line in observations} == {n_tables}
+    assert set(seen_rows) <= {after - 300, after}
+    # The reader started with the build: its reads of the copy before are reads during the build.
+    assert seen_rows.count(after - 300) >= 20, f"{len(observations)} reads, {seen_rows.count(after)} after"
+    print(f"{seen_rows.count(after - 300)} reads during the build, {seen_rows.count(after)} after its publish")
 
 
 def corrupt_middle(path: Path) -> None:
