@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -116,6 +118,24 @@ READER = textwrap.dedent(
 )
 
 
+@contextmanager
+def reader_of(target: Path, stop: Path) -> Iterator[list[str]]:
+    """A process querying ``target`` in a loop (:data:`READER`) while the block runs; after it, the list holds
+    what each read saw (``ok <tables> <orders> <checksum> <lines>``), and no read failed."""
+    observations: list[str] = []
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        yield observations
+    finally:
+        stop.touch()
+        out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err.decode()
+    observations.extend(out.decode().splitlines())
+    assert [o for o in observations if not o.startswith("ok ")] == []
+
+
 def test_readers_only_ever_see_a_complete_copy_while_it_is_republished(built, tmp_path):
     # Two versions of the warehouse that differ in their marts: the built one and a copy with orders removed.
     version_a = built.settings.warehouse_path
@@ -136,22 +156,11 @@ def test_readers_only_ever_see_a_complete_copy_while_it_is_republished(built, tm
         published[version] = (rows, digest, lines)
     n_tables = {len(publish(version_a, target, tag="first").tables)}
 
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
+    with reader_of(target, tmp_path / "stop") as observations:
         started = time.monotonic()
         for i in range(6):
             publish(version_b if i % 2 == 0 else version_a, target, tag=f"run{i}")
         elapsed = time.monotonic() - started
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    assert reader.returncode == 0, err.decode()
-    observations = out.decode().splitlines()
-    errors = [o for o in observations if not o.startswith("ok ")]
-    assert errors == []
     seen = set()
     for line in observations:
         _, tables, rows, digest, lines = line.split()
@@ -175,11 +184,7 @@ def test_a_reader_queries_the_published_copy_throughout_a_full_build_and_its_pub
         con.execute("delete from marts.fct_orders where order_id in (select order_id from marts.fct_orders limit 300)")
     target = tmp_path / "published" / ANALYST_COPY
     n_tables = len(publish(warehouse, target, tag="before").tables)
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(target), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
+    with reader_of(target, tmp_path / "stop") as observations:
         build = subprocess.run(
             [str(Path(sys.executable).with_name("dbt")), "build", "--full-refresh", "--exclude-resource-type"]
             + ["unit_test", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
@@ -188,14 +193,8 @@ def test_a_reader_queries_the_published_copy_throughout_a_full_build_and_its_pub
             capture_output=True,
             text=True,
         )
+        assert build.returncode == 0, build.stdout[-3000:]
         publish(warehouse, target, tag="after")
-    finally:
-        stop.touch()
-        out, err = reader.communicate(timeout=60)
-    assert build.returncode == 0, build.stdout[-3000:]
-    assert reader.returncode == 0, err.decode()
-    observations = out.decode().splitlines()
-    assert [o for o in observations if not o.startswith("ok ")] == []
     with duckdb.connect(str(target), read_only=True) as con:
         after = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
     with built.connect() as con:
