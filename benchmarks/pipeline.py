@@ -101,6 +101,7 @@ def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:
     from orchestration.definitions import after_landing, build_definitions
     from orchestration.partitions import range_tags
     from orchestration.resources import FutureMartResource
+    from orchestration.storage import local_instance
 
     last_day = settings.last_partition_date.isoformat()
     held_back = bench_home / "held_back"
@@ -113,7 +114,8 @@ def bench_daily_runs(settings: Settings, bench_home: Path) -> dict[str, Any]:
     job = definitions.resolve_job_def("daily_refresh")
     everything = definitions.resolve_job_def("materialize_everything")
     (bench_home / "dagster").mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.local_temp(str(bench_home / "dagster")) as instance:
+    # An on-disk instance with the project's event log, as `make run`'s (orchestration/storage.py).
+    with local_instance(bench_home / "dagster") as instance:
         tags = range_tags(settings.start_date, settings.last_partition_date - dt.timedelta(days=1))
         full = _run(
             instance,

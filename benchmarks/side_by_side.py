@@ -208,12 +208,15 @@ def bench_generation(phase: Phase, faker_rows: int) -> dict[str, Any]:
 
 
 def bench_pipeline(phase: Phase) -> dict[str, Any]:
+    from orchestration.storage import project_instance_yaml  # imports Dagster: only for this part
+
     dagster_home, direct_home = phase.root / "dagster", phase.root / "direct"
     for home in (dagster_home, direct_home):  # both build from nothing (a kept home would load nothing new)
         shutil.rmtree(home, ignore_errors=True)
     instance = dagster_home / "instance"
     instance.mkdir(parents=True, exist_ok=True)
-    (instance / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # offline
+    # The repository's instance (offline, the event log of orchestration/storage.py), stored in the phase's home.
+    (instance / "dagster.yaml").write_text(project_instance_yaml(instance))
     # `futuremart run` as `make run` starts it: an on-disk instance (DAGSTER_HOME), every asset and check.
     dagster, _ = phase.run(
         "pipeline_dagster", [PYTHON, "-m", "futuremart.cli", "run"], dagster_home, DAGSTER_HOME=str(instance)

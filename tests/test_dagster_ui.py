@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from futuremart.settings import PROJECT_ROOT
 from orchestration.definitions import defs
+from orchestration.storage import project_instance_yaml
 from reports.sales import SPEC as SALES
 from tests.conftest import ARTIFACTS_DIR
 
@@ -48,7 +49,7 @@ def graphql(base: str, query: str) -> dict:
 def instance_yaml(dagster_home: Path) -> str:
     """The repository's dagster.yaml with its storage under ``dagster_home``, and runs launched right away:
     `make dev` runs the daemon that dequeues runs, a bare webserver does not."""
-    text = (PROJECT_ROOT / "dagster.yaml").read_text().replace("data/dagster", str(dagster_home / "dagster"))
+    text = project_instance_yaml(dagster_home / "dagster")
     return text + "\nrun_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n"
 
 
