@@ -649,16 +649,23 @@ def _rewrite_changed_rows(
     row hashes), or ``None`` when too many rows changed (:data:`ROWS_REWRITE_MAX_SHARE`,
     :data:`ROWS_REWRITE_MAX_ROWS`) or the rows deleted or inserted are not exactly those (exact duplicate
     rows): the caller then copies the table whole."""
-    kept_hashes, wanted_hashes = (
-        f"select hash(kept) from {target} as kept",
-        f"select hash(wanted) from {source} as wanted",
+    # One pass over both sides: a row hash counted +1 per row of the copy and -1 per row of the source nets
+    # to the rows only the copy has (> 0, to delete) and those only the source has (< 0, to insert). Two
+    # EXCEPT ALLs hashed each side twice (twice the time at SF10).
+    con.execute(
+        "create or replace temp table publish_changed as "
+        "select h, sum(side)::bigint as n from ("
+        f"select hash(kept) as h, 1 as side from {target} as kept "
+        f"union all select hash(wanted) as h, -1 as side from {source} as wanted"
+        ") group by h having sum(side) <> 0"
     )
-    con.execute(f"create or replace temp table publish_removed as {kept_hashes} except all {wanted_hashes}")
-    con.execute(f"create or replace temp table publish_added as {wanted_hashes} except all {kept_hashes}")
     try:
-        figures = "select count(*), coalesce(sum(h), 0)::varchar from {} as changed(h)"
-        removed = TableFigures(*con.execute(figures.format("publish_removed")).fetchone())
-        added = TableFigures(*con.execute(figures.format("publish_added")).fetchone())
+        figures = (
+            "select coalesce(sum(abs(n)), 0), coalesce(sum(h::hugeint * abs(n)), 0)::varchar "
+            "from publish_changed where {}"
+        )
+        removed = TableFigures(*con.execute(figures.format("n > 0")).fetchone())
+        added = TableFigures(*con.execute(figures.format("n < 0")).fetchone())
         if (
             added.rows > ROWS_REWRITE_MAX_ROWS
             or removed.rows + added.rows > ROWS_REWRITE_MAX_SHARE * want.rows
@@ -666,19 +673,19 @@ def _rewrite_changed_rows(
         ):
             return None
         deleted = con.execute(
-            f"delete from {target} as kept where hash(kept) in (select * from publish_removed)"
+            f"delete from {target} as kept where hash(kept) in (select h from publish_changed where n > 0)"
         ).fetchone()[0]
         if deleted != removed.rows:
             return None
         inserted = con.execute(
-            f"insert into {target} select * from {source} as wanted where hash(wanted) in (select * from publish_added)"
+            f"insert into {target} select * from {source} as wanted "
+            "where hash(wanted) in (select h from publish_changed where n < 0)"
         ).fetchone()[0]
         if inserted != added.rows:
             return None
-        hashes = sorted({h for (h,) in con.execute("select * from publish_added").fetchall()})
+        hashes = sorted(h for (h,) in con.execute("select h from publish_changed where n < 0").fetchall())
     finally:
-        con.execute("drop table if exists publish_removed")
-        con.execute("drop table if exists publish_added")
+        con.execute("drop table if exists publish_changed")
     # The scanner reads the table by its name (scanned.<schema>.<table>): the row is that name as a struct.
     return f'hash("{table}") in ({", ".join(map(str, hashes))})' if hashes else "false"
 

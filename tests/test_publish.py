@@ -383,6 +383,37 @@ def test_a_table_rebuilt_whole_gets_only_its_changed_rows_rewritten_and_scanned(
     _assert_leak_refused(target, leaky, vault, "fct_orders")
 
 
+def test_changed_rows_are_found_by_their_counts_and_exact_duplicates_fall_back_to_a_whole_copy(tmp_path):
+    """The rows a night changed are found in one pass that counts each row hash on both sides: the copy gets
+    the changed and new rows. A change that involves exact duplicate rows (rows are deleted and inserted by
+    their hash, which takes every copy of the row) makes the table copied whole instead; either way the
+    copy holds what the source holds."""
+    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "published" / "copy.duckdb"
+    query = "select id, label, count(*) from marts.t group by all order by all"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.t as select i as id, 'item ' || i as label from range(100) as r(i)")
+    publish_tables(warehouse, target, schemas=("marts",), tag="first")
+    for tag, changes, rewritten in (
+        (
+            "changed",
+            ["update marts.t set label = 'changed' where id = 3", "insert into marts.t values (100, 'new')"],
+            True,
+        ),
+        ("duplicated", ["insert into marts.t values (7, 'item 7')"], False),
+        ("deduplicated", ["delete from marts.t where id = 7", "insert into marts.t values (7, 'item 7')"], False),
+    ):
+        with duckdb.connect(str(warehouse)) as con:
+            for change in changes:
+                con.execute(change)
+            expected = con.execute(query).fetchall()
+        result = publish_tables(warehouse, target, schemas=("marts",), tag=tag)
+        assert result.rows_rewritten == (("marts.t",) if rewritten else ()), tag
+        assert result.reused == ()
+        with duckdb.connect(str(target), read_only=True) as con:
+            assert con.execute(query).fetchall() == expected, tag
+
+
 def test_what_a_nightly_publish_keeps_is_matched_against_the_vault_as_it_is_now(built, tmp_path):
     """A kept table passed the leak scan when its copy was published, against the vault of that day. A clear
     value the vault learns later (a street address, which no pattern recognises) sitting in a kept table is
