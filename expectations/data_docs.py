@@ -8,10 +8,11 @@ platform cannot reach, so the page is rendered here with Jinja2 from the result 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, Template, select_autoescape
 
 from futuremart.settings import Settings
 
@@ -78,13 +79,19 @@ def data_docs_dir(settings: Settings) -> Path:
     return settings.reports_dir / "data_docs"
 
 
+@functools.cache
+def _template() -> Template:
+    # Compiled once per process: the page is rebuilt after every suite of a run (~45 a night).
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.from_string(TEMPLATE)
+
+
 def build_data_docs(settings: Settings) -> Path:
     """Render ``<reports>/data_docs/index.html`` from every result file; returns the page's path."""
     results_dir = settings.reports_dir / "validations"
     results = [json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))] if results_dir.exists() else []
     results.sort(key=lambda r: (r["success"], r["suite"]))  # failures first
-    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.from_string(TEMPLATE).render(
+    html = _template().render(
         results=results,
         passed=sum(r["success"] for r in results),
         failed=sum(not r["success"] for r in results),
