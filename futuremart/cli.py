@@ -86,12 +86,13 @@ def run(
     )
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     started = time.perf_counter()
-    result = defs.resolve_job_def(job).execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags={**range_tags(start, end), "futuremart/audited_by": "cli"},
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-    )
+    with instance:  # disposed after the run: the event log's databases are closed, their WAL checkpointed
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={**range_tags(start, end), "futuremart/audited_by": "cli"},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
     from futuremart.audit import record_audit_at, utcnow
 
     # The daemon's run status sensor records runs it sees; a run executed here is recorded here.

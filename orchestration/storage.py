@@ -36,6 +36,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
+from futuremart.settings import PROJECT_ROOT
+
 # Besides the index database: the run databases whose engines stay open (least recently used one closes).
 OPEN_RUN_DATABASES = 4
 # Dagster's busy timeout for SQLite (seconds): a second process (the webserver, the daemon) may hold a lock.
@@ -120,23 +122,24 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._tables_seen.add(table_name)
         return present
 
-    def wipe(self) -> None:
+    def _dispose_engines(self) -> None:
+        # Closing an engine's connections checkpoints its database and removes the write-ahead log.
         with self._engines_lock:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+
+    def wipe(self) -> None:
+        self._dispose_engines()
         self._tables_seen.clear()
         super().wipe()
 
     def dispose(self) -> None:
-        with self._engines_lock:
-            for engine in self._engines.values():
-                engine.dispose()
-            self._engines.clear()
+        self._dispose_engines()
         super().dispose()
 
 
-PROJECT_INSTANCE_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+PROJECT_INSTANCE_YAML = PROJECT_ROOT / "dagster.yaml"
 
 
 def project_instance_yaml(storage_root: Path | str) -> str:
@@ -149,8 +152,8 @@ def event_log_config(dagster_home: Path | str) -> dict[str, Any]:
     """The ``event_log_storage`` entry of an instance stored in ``dagster_home``, at the folder Dagster's
     default SQLite storage uses there (``history/runs``)."""
     return {
-        "module": "orchestration.storage",
-        "class": "PooledSqliteEventLogStorage",
+        "module": PooledSqliteEventLogStorage.__module__,
+        "class": PooledSqliteEventLogStorage.__name__,
         "config": {"base_dir": os.path.join(os.fspath(dagster_home), "history", "runs")},
     }
 
