@@ -8,7 +8,7 @@ import dagster as dg
 from futuremart.vault import Vault
 from ingestion.contracts import EntityContract, load_contracts
 from ingestion.landing import land_world
-from ingestion.raw_loader import load_entity
+from ingestion.raw_loader import EntityLoad, load_entity
 from ingestion.truth import write_truth
 from ingestion.world import GENERATOR_VERSION, generate_world
 from orchestration.partitions import DAILY, SINGLE_RUN, check_calendar, partition_dates
@@ -106,16 +106,11 @@ def land_source_extracts(context: dg.AssetExecutionContext, futuremart: FutureMa
     )
 
 
-def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
-    """The asset loading one entity's landed files into ``raw.<system>_<entity>`` through its contract.
-
-    Events and transactions are partitioned by the landing day: a run loads the files of its partitions
-    (one day from the schedule or the sensor, a range in a backfill, all of them in a full build); reference
-    data loads every landed file. Files already loaded are skipped.
-    """
-
-    @dg.asset(
-        key=raw_key(contract),
+def raw_spec(contract: EntityContract) -> dg.AssetSpec:
+    """``raw.<system>_<entity>``: events and transactions are partitioned by the landing day, reference data
+    is loaded whole."""
+    return dg.AssetSpec(
+        raw_key(contract),
         deps=[landing_key(contract)],
         description=(
             f"{contract.description} Loaded from landing through the {contract.source_system} contract"
@@ -125,91 +120,124 @@ def build_raw_asset(contract: EntityContract) -> dg.AssetsDefinition:
         group_name="raw",
         owners=[OWNER],
         kinds={"duckdb", "python"},
-        pool="duckdb_writer",
         partitions_def=DAILY if contract.partitioned else None,
-        backfill_policy=SINGLE_RUN if contract.partitioned else None,
         # The contract's expected freshness: the source exports at least this often.
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=contract.freshness_hours)),
         metadata={"primary_key": ", ".join(contract.primary_key), "source_owner": contract.owner},
-        check_specs=[
-            dg.AssetCheckSpec(
-                FILES_CONFORM_CHECK,
-                asset=raw_key(contract),
-                description="Every file of the run has the columns its contract requires. A file that lacks "
-                "one is rejected (left in landing, marked with a .REJECTED.txt beside it, audited) while the "
-                "other files load: the check fails with a warning naming file, column and contract.",
-            ),
-            dg.AssetCheckSpec(
-                RECONCILES_CHECK,
-                asset=raw_key(contract),
-                blocking=True,
-                description="Every file of the run reconciles: rows in = rows loaded + rows quarantined + rows of "
-                "erased customers dropped (governance.erasure_register); a rejected file's rows are all quarantined.",
-            ),
-        ],
+    )
+
+
+def raw_check_specs(contract: EntityContract) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            FILES_CONFORM_CHECK,
+            asset=raw_key(contract),
+            description="Every file of the run has the columns its contract requires. A file that lacks "
+            "one is rejected (left in landing, marked with a .REJECTED.txt beside it, audited) while the "
+            "other files load: the check fails with a warning naming file, column and contract.",
+        ),
+        dg.AssetCheckSpec(
+            RECONCILES_CHECK,
+            asset=raw_key(contract),
+            blocking=True,
+            description="Every file of the run reconciles: rows in = rows loaded + rows quarantined + rows of "
+            "erased customers dropped (governance.erasure_register); a rejected file's rows are all quarantined.",
+        ),
+    ]
+
+
+def load_results(contract: EntityContract, result: EntityLoad, dates: tuple[dt.date, dt.date] | None, total_rows: int):
+    """The materialization of one raw table and its two checks, from its load."""
+    key = raw_key(contract)
+    statuses: dict[str, int] = {}
+    for f in result.files:
+        statuses[f.status] = statuses.get(f.status, 0) + 1
+    loaded = [f for f in result.files if f.status == "loaded"]
+    # A rejected file reconciles too: its records are all in quarantine (reason file_rejected).
+    read = loaded + result.rejected
+    unreconciled = [f.file for f in read if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
+    yield dg.MaterializeResult(
+        asset_key=key,
+        metadata={
+            "partitions": f"{dates[0]}..{dates[1]}" if dates else "all (reference data)",
+            "files_seen": len(result.files),
+            "files_by_status": json.dumps(statuses, sort_keys=True),
+            "rows_in": sum(f.rows_in for f in read),
+            "rows_loaded": result.total("rows_loaded"),
+            "rows_quarantined": result.total("rows_quarantined"),
+            "rows_erased": result.total("rows_erased"),
+            "dagster/row_count": total_rows,
+            "reconciled": not unreconciled,
+            "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",
+        },
+    )
+    yield dg.AssetCheckResult(
+        asset_key=key,
+        check_name=FILES_CONFORM_CHECK,
+        passed=not result.rejected,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "files_rejected": len(result.rejected),
+            "rows_in_rejected_files": sum(f.rows_in for f in result.rejected),
+            "messages": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in result.rejected) or "none"),
+        },
+    )
+    yield dg.AssetCheckResult(
+        asset_key=key,
+        check_name=RECONCILES_CHECK,
+        passed=not unreconciled,
+        metadata={
+            "files_loaded": len(loaded),
+            "files_rejected": len(result.rejected),
+            "unreconciled_files": ", ".join(unreconciled) or "none",
+        },
+    )
+
+
+def build_raw_loads(name: str, contracts: list[EntityContract], partitioned: bool) -> dg.AssetsDefinition:
+    """One step loading the landed files of several entities into their ``raw`` tables through their contracts.
+
+    Partitioned (events and transactions): a run loads the files of its partitions (one day from the schedule
+    or the sensor, a range in a backfill, all of them in a full build); reference data loads every landed
+    file. Files already loaded are skipped. A run that selects some of the tables (the sensor selects the one
+    whose file landed) loads only those.
+
+    One step and one warehouse connection for all of them rather than one per table: each step opened the
+    warehouse and checkpointed it on close (25 checkpoints of the whole file a night).
+    """
+
+    @dg.multi_asset(
+        name=name,
+        specs=[raw_spec(c) for c in contracts],
+        check_specs=[spec for c in contracts for spec in raw_check_specs(c)],
+        can_subset=True,
+        pool="duckdb_writer",
+        partitions_def=DAILY if partitioned else None,
+        backfill_policy=SINGLE_RUN if partitioned else None,
     )
     def _load(context: dg.AssetExecutionContext, futuremart: FutureMartResource):
         settings = futuremart.settings
         check_calendar(settings)
-        dates = partition_dates(context) if contract.partitioned else None
+        dates = partition_dates(context) if partitioned else None
+        selected = [c for c in contracts if raw_key(c) in context.selected_asset_keys]
+        vault = Vault.from_settings(settings)
         with futuremart.warehouse() as con:
-            result = load_entity(
-                con,
-                contract,
-                settings.landing_dir,
-                run_id=context.run_id,
-                dates=dates,
-                strict=False,
-                vault=Vault.from_settings(settings),
-            )
-            total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
-        statuses: dict[str, int] = {}
-        for f in result.files:
-            statuses[f.status] = statuses.get(f.status, 0) + 1
-        loaded = [f for f in result.files if f.status == "loaded"]
-        # A rejected file reconciles too: its records are all in quarantine (reason file_rejected).
-        read = loaded + result.rejected
-        unreconciled = [f.file for f in read if f.rows_in != f.rows_loaded + f.rows_quarantined + f.rows_erased]
-        for rejected in result.rejected:
-            context.log.warning(rejected.message)
-        yield dg.MaterializeResult(
-            metadata={
-                "partitions": f"{dates[0]}..{dates[1]}" if dates else "all (reference data)",
-                "files_seen": len(result.files),
-                "files_by_status": json.dumps(statuses, sort_keys=True),
-                "rows_in": sum(f.rows_in for f in read),
-                "rows_loaded": result.total("rows_loaded"),
-                "rows_quarantined": result.total("rows_quarantined"),
-                "rows_erased": result.total("rows_erased"),
-                "dagster/row_count": total_rows,
-                "reconciled": not unreconciled,
-                "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",
-            }
-        )
-        yield dg.AssetCheckResult(
-            check_name=FILES_CONFORM_CHECK,
-            passed=not result.rejected,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "files_rejected": len(result.rejected),
-                "rows_in_rejected_files": sum(f.rows_in for f in result.rejected),
-                "messages": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in result.rejected) or "none"),
-            },
-        )
-        yield dg.AssetCheckResult(
-            check_name=RECONCILES_CHECK,
-            passed=not unreconciled,
-            metadata={
-                "files_loaded": len(loaded),
-                "files_rejected": len(result.rejected),
-                "unreconciled_files": ", ".join(unreconciled) or "none",
-            },
-        )
+            for contract in selected:
+                result = load_entity(
+                    con, contract, settings.landing_dir, run_id=context.run_id, dates=dates, strict=False, vault=vault
+                )
+                total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
+                for rejected in result.rejected:
+                    context.log.warning(rejected.message)
+                yield from load_results(contract, result, dates, total_rows)
 
     return _load
 
 
-raw_assets = [build_raw_asset(c) for c in load_contracts()]
+raw_assets = [
+    build_raw_loads("load_raw_events", [c for c in load_contracts() if c.partitioned], partitioned=True),
+    build_raw_loads("load_raw_reference", [c for c in load_contracts() if not c.partitioned], partitioned=False),
+]
 
 # Written by every raw load (one row per landed file per attempt), read by dbt's governance models.
 load_audit = dg.AssetSpec(
