@@ -29,9 +29,9 @@ def asset_graph() -> dict:
                 "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
                 "checks": sorted(c.name for c in assets_def.check_specs if c.asset_key == spec.key),
             }
-    for check_def in repo.asset_checks_defs_by_key.values():
-        for check in check_def.check_specs:
-            graph[check.asset_key.to_user_string()]["checks"].append(check.name)
+    # Keyed by check: a multi-asset check (the raw suites) is listed once per check it holds.
+    for check_key in repo.asset_checks_defs_by_key:
+        graph[check_key.asset_key.to_user_string()]["checks"].append(check_key.name)
     return dict(sorted(graph.items()))
 
 

@@ -1,23 +1,35 @@
 """Great Expectations suites as Dagster asset checks: one blocking check per raw asset, built from the source
-contracts, and a non-blocking check per mart suite. Every check writes its result file and rebuilds the
-Data Docs page (``<reports>/data_docs/index.html``), so the page always shows the latest result of each suite.
+contracts, and a non-blocking check per mart suite; the raw suites run in one step, the mart suites in another.
+Each step writes its result files and rebuilds the Data Docs page (``<reports>/data_docs/index.html``), so the
+page always shows the latest result of each suite.
 """
+
+from typing import NamedTuple
 
 import dagster as dg
 
 from expectations.contract_suites import suite_name
-from expectations.data_docs import build_data_docs
+from expectations.data_docs import build_data_docs, data_docs_dir
 from expectations.runner import SuiteResult, suite_docs, validate_table, write_result
 from ingestion.contracts import EntityContract, load_contracts
 from orchestration.partitions import rebuilt_window, run_window
 from orchestration.resources import FutureMartResource
 
+# The steps running the suites (a multi-asset check is one step, named after it).
+RAW_SUITES_STEP = "raw_suites"
+MART_SUITES_STEP = "mart_suites"
 
-def check_result(result: SuiteResult, futuremart: FutureMartResource, severity: dg.AssetCheckSeverity):
-    """Write the result file and the Data Docs, and turn a suite result into the check's result."""
+
+def check_result(
+    result: SuiteResult, futuremart: FutureMartResource, severity: dg.AssetCheckSeverity, check_key: dg.AssetCheckKey
+) -> dg.AssetCheckResult:
+    """Write the result file and turn a suite result into the check's result; the step rebuilds the Data
+    Docs once after its suites."""
     path = write_result(result, futuremart.settings)
-    docs = build_data_docs(futuremart.settings)
+    docs = data_docs_dir(futuremart.settings) / "index.html"
     return dg.AssetCheckResult(
+        asset_key=check_key.asset_key,
+        check_name=check_key.name,
         passed=result.success,
         severity=severity,
         description=result.summary()[:2000],
@@ -40,67 +52,116 @@ def check_result(result: SuiteResult, futuremart: FutureMartResource, severity: 
     )
 
 
-def build_raw_check(contract: EntityContract) -> dg.AssetChecksDefinition:
-    """The blocking check of ``raw.<system>_<entity>``: its suite on the rows the current run loaded."""
-    name = suite_name(contract)
+def raw_check_key(contract: EntityContract) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey(["raw", contract.raw_table]), f"gx_{suite_name(contract)}")
 
-    @dg.asset_check(
-        asset=dg.AssetKey(["raw", contract.raw_table]),
-        name=f"gx_{name}",
-        description=f"Great Expectations suite {name} (generated from ingestion/contracts/{contract.source_system}.yml"
-        f", plus expectations/suites/{name}.json if present) on the rows of raw.{contract.raw_table} loaded by this "
-        "run; blocking: the models downstream do not run when it fails.",
-        blocking=True,
-    )
-    def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
+
+def build_raw_checks(contracts: list[EntityContract]) -> dg.AssetChecksDefinition:
+    """The blocking check of each ``raw.<system>_<entity>``: its suite on the rows the current run loaded.
+
+    One step for every raw table a run loads (the selected checks only): one warehouse connection and one
+    Data Docs page for all the suites, where a step per suite paid both each time.
+    """
+    specs = [
+        dg.AssetCheckSpec(
+            raw_check_key(c).name,
+            asset=raw_check_key(c).asset_key,
+            description=f"Great Expectations suite {suite_name(c)} (generated from ingestion/contracts/"
+            f"{c.source_system}.yml, plus expectations/suites/{suite_name(c)}.json if present) on the rows of "
+            f"raw.{c.raw_table} loaded by this run; blocking: the models downstream do not run when it fails.",
+            blocking=True,
+        )
+        for c in contracts
+    ]
+
+    @dg.multi_asset_check(name=RAW_SUITES_STEP, specs=specs, can_subset=True)
+    def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource):
         # The run's own writable connection: DuckDB refuses a read-only one beside it in the same process.
         # Freshness as of the run's last day: a backfill up to day D cannot know the days after it.
         window = run_window(context.run.tags)
-        with futuremart.warehouse() as con:
-            result = validate_table(
-                con, name, run_id=context.run.run_id, settings=futuremart.settings, as_of=window[1] if window else None
-            )
-        return check_result(result, futuremart, dg.AssetCheckSeverity.ERROR)
+        selected = [c for c in contracts if raw_check_key(c) in context.selected_asset_check_keys]
+        try:
+            with futuremart.warehouse() as con:
+                for contract in selected:
+                    result = validate_table(
+                        con,
+                        suite_name(contract),
+                        run_id=context.run.run_id,
+                        settings=futuremart.settings,
+                        as_of=window[1] if window else None,
+                    )
+                    yield check_result(result, futuremart, dg.AssetCheckSeverity.ERROR, raw_check_key(contract))
+        finally:
+            build_data_docs(futuremart.settings)
 
     return _check
 
 
-def build_mart_check(name: str, dataset: str, partition_column: str | None) -> dg.AssetChecksDefinition:
-    """The non-blocking check of a mart suite (``expectations/suites/marts_<model>.json``)."""
-    schema, table = dataset.split(".")
-    scope = (
-        f"the rows of the days the run rebuilt, by {partition_column} (row-count bounds and the expectations marked "
-        "whole_table on the whole table)"
-        if partition_column
-        else "whole table"
-    )
+class MartSuite(NamedTuple):
+    name: str
+    dataset: str
+    partition_column: str | None
 
-    @dg.asset_check(
-        asset=dg.AssetKey([schema, table]),
-        name=f"gx_{name}",
-        description=f"Great Expectations suite expectations/suites/{name}.json on {dataset} ({scope}); "
-        "warns, does not block: dbt's own tests on the model gate its consumers.",
-        blocking=False,
-    )
-    def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource) -> dg.AssetCheckResult:
+    @property
+    def check_key(self) -> dg.AssetCheckKey:
+        return dg.AssetCheckKey(dg.AssetKey(self.dataset.split(".")), f"gx_{self.name}")
+
+    @property
+    def scope(self) -> str:
+        if not self.partition_column:
+            return "whole table"
+        return (
+            f"the rows of the days the run rebuilt, by {self.partition_column} (row-count bounds and the "
+            "expectations marked whole_table on the whole table)"
+        )
+
+
+def build_mart_checks(suites: list[MartSuite]) -> dg.AssetChecksDefinition:
+    """The non-blocking check of each mart suite (``expectations/suites/marts_<model>.json``), in one step
+    like the raw suites."""
+    specs = [
+        dg.AssetCheckSpec(
+            suite.check_key.name,
+            asset=suite.check_key.asset_key,
+            description=f"Great Expectations suite expectations/suites/{suite.name}.json on {suite.dataset} "
+            f"({suite.scope}); warns, does not block: dbt's own tests on the model gate its consumers.",
+            blocking=False,
+        )
+        for suite in suites
+    ]
+
+    @dg.multi_asset_check(name=MART_SUITES_STEP, specs=specs, can_subset=True)
+    def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource):
         # A partitioned run validates its days (late rows' days included): the runs that built the other days
         # validated them, and what a night changes in them is left to dbt's tests (see expectations.runner).
         # A run without partitions validates everything.
         run_days = run_window(context.run.tags)
-        window = rebuilt_window(context.run.tags) if partition_column else None
-        with futuremart.warehouse() as con:
-            result = validate_table(
-                con, name, window=window, settings=futuremart.settings, as_of=run_days[1] if run_days else None
-            )
-        return check_result(result, futuremart, dg.AssetCheckSeverity.WARN)
+        selected = [s for s in suites if s.check_key in context.selected_asset_check_keys]
+        try:
+            with futuremart.warehouse() as con:
+                for suite in selected:
+                    result = validate_table(
+                        con,
+                        suite.name,
+                        window=rebuilt_window(context.run.tags) if suite.partition_column else None,
+                        settings=futuremart.settings,
+                        as_of=run_days[1] if run_days else None,
+                    )
+                    yield check_result(result, futuremart, dg.AssetCheckSeverity.WARN, suite.check_key)
+        finally:
+            build_data_docs(futuremart.settings)
 
     return _check
 
 
-raw_checks = [build_raw_check(c) for c in load_contracts()]
+raw_checks = [build_raw_checks(load_contracts())]
 mart_checks = [
-    build_mart_check(name, doc["meta"]["dataset"], doc["meta"].get("partition_column"))
-    for name, doc in suite_docs().items()
-    if doc["meta"]["dataset"].startswith("marts.")
+    build_mart_checks(
+        [
+            MartSuite(name, doc["meta"]["dataset"], doc["meta"].get("partition_column"))
+            for name, doc in suite_docs().items()
+            if doc["meta"]["dataset"].startswith("marts.")
+        ]
+    )
 ]
 gx_checks = [*raw_checks, *mart_checks]
