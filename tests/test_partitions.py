@@ -3,11 +3,13 @@
 import datetime as dt
 import json
 import os
+import re
 import shutil
 
 import dagster as dg
 import duckdb
 
+from futuremart.settings import PROJECT_ROOT
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
 from orchestration.definitions import after_landing, build_definitions, defs
@@ -73,6 +75,26 @@ def _move_last_row(source_day, target_day) -> str:
     row = lines[-1].strip()
     target.write_text(target.read_text().rstrip("\n") + "\n" + row + "\n")
     return row
+
+
+def day_clustered_models() -> dict[str, str]:
+    """Models written in day order (``{{ cluster_by_day('<column>') }}``, macros/day_clustering.sql), read from
+    their SQL: model name -> day column."""
+    found = {}
+    for path in (PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql"):
+        if call := re.search(r"cluster_by_day\('(\w+)'\)", path.read_text()):
+            found[path.stem] = call.group(1)
+    return found
+
+
+def days_stored_apart(con: duckdb.DuckDBPyConnection, model: str, column: str) -> int:
+    """How many more runs of one day's rows than days the table holds, in storage order (rowid): 0 when
+    every day's rows are stored together."""
+    (schema,) = con.execute("select schema_name from duckdb_tables() where table_name = ?", [model]).fetchone()
+    return con.execute(
+        f"select count(*) filter (where {column} is distinct from previous) - count(distinct {column}) "
+        f'from (select {column}, lag({column}) over (order by rowid) as previous from "{schema}"."{model}")'
+    ).fetchone()[0]
 
 
 def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(built, tmp_path, monkeypatch):
@@ -151,6 +173,11 @@ def test_a_new_day_lands_the_sensor_runs_it_and_the_result_equals_a_full_build(b
             [order_id.strip('"'), int(line_number.strip('"'))],
         ).fetchone() == (1,)
         assert mart_checksums(con) == full_build
+        # The facts rebuilt by day keep each day's rows together: a night deletes its days and appends them.
+        clustered = day_clustered_models()
+        assert {"fct_web_events", "int_web__sessionized_events", "fct_inventory_daily"} <= set(clustered)
+        apart = {model: days_stored_apart(con, model, column) for model, column in clustered.items()}
+        assert apart == dict.fromkeys(clustered, 0)
         loaded_today = con.execute(
             "select count(*) from governance.load_audit where run_id = ? and status = 'loaded'", [new_day.run_id]
         ).fetchone()[0]

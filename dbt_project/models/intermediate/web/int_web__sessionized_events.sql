@@ -185,3 +185,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('event_date') }}

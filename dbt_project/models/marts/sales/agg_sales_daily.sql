@@ -130,3 +130,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('order_date') }}

@@ -54,3 +54,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('order_date') }}

@@ -51,3 +51,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('snapshot_date') }}

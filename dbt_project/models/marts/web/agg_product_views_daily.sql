@@ -67,3 +67,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('event_date') }}

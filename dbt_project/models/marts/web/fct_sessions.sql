@@ -94,3 +94,4 @@ select * from final
 {% if is_incremental() %}
     where session_date >= (select first_rebuilt_day.first_day from first_rebuilt_day)
 {% endif %}
+{{ cluster_by_day('session_date') }}

@@ -38,3 +38,4 @@ final as (
 )
 
 select * from final
+{{ cluster_by_day('event_date') }}
