@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
@@ -14,7 +15,11 @@ import yaml
 from expectations.contract_suites import contract_suite_doc
 from expectations.data_docs import build_data_docs
 from expectations.runner import _Validator, suite_docs, suite_names, validate_table, widen_for_between
-from ingestion.contracts import load_contracts, parse_contract
+from ingestion.contracts import get_contract, load_contracts, parse_contract
+from ingestion.raw_loader import landed_files
+from orchestration.definitions import build_definitions
+from orchestration.resources import FutureMartResource
+from tests.conftest import TEST_SCALE, TEST_SEED
 
 MART_SUITES = {
     "fct_orders",
@@ -127,6 +132,32 @@ def test_the_dagster_run_checked_every_raw_asset_and_mart(built):
         assert evaluation.metadata["expectations_failed"].value == 0
     page = built.settings.reports_dir / "data_docs" / "index.html"
     assert external_references(page.read_text()) == []
+
+
+def test_a_failed_raw_suite_keeps_the_models_above_it_from_running(built, tmp_path):
+    """The raw suites are blocking checks (all in one step): a re-export of the last day's orders with a
+    malformed order id loads (the contract leaves the id's form to the suite), fails raw_shop_orders, and
+    the staging model reading the table is not built."""
+    home = tmp_path / "home"
+    shutil.copytree(built.settings.home, home, ignore=shutil.ignore_patterns("dagster", "published", "reports"))
+    day = built.settings.end_date
+    (orders,) = landed_files(get_contract("shop", "orders"), home / "landing", (day, day))
+    header, first, *rest = orders.read_text().splitlines()
+    assert first.startswith('"O')
+    orders.write_text("\n".join([header, '"X' + first[2:], *rest]) + "\n")
+    definitions = build_definitions(FutureMartResource(home=str(home), seed=TEST_SEED, scale_factor=TEST_SCALE))
+    raw, staging = dg.AssetKey(["raw", "shop_orders"]), dg.AssetKey(["staging", "stg_shop__orders"])
+    result = definitions.resolve_job_def("daily_refresh").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+        partition_key=day.isoformat(),
+        asset_selection=[raw, staging],
+    )
+    assert not result.success
+    (suite,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "gx_raw_shop_orders"]
+    assert not suite.passed and suite.blocking
+    assert "expect_column_values_to_match_regex" in str(suite.metadata["failed_expectations"].value)
+    assert {e.asset_key for e in result.get_asset_materialization_events()} == {raw}
 
 
 def test_a_raw_check_validates_only_the_rows_its_run_loaded(built, tmp_path):
