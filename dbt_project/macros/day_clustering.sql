@@ -9,7 +9,7 @@
     - the delete of a night's days marks deleted rows in those few row groups only. Scattered deletes leave
       a delete vector in nearly every row group, and every later checkpoint of the file (each step that
       writes after dbt, each automatic checkpoint inside dbt) reads them all back: at SF10, after one night,
-      a checkpoint took 0.27 s with the web events' deletes scattered and 0.09 s with them in day order.
+      a checkpoint took 0.27-0.29 s with the web facts' deletes scattered, 0.08-0.10 s in day order.
     The sort costs the full build seconds (the two 14.5M-row web tables at SF10), once.
 
     Spark writes these models partitioned by the day (partition_by): nothing to sort there. -#}
