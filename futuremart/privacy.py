@@ -263,11 +263,21 @@ def scan_for_clear_pii(
             scanned += row[0]
             if found := {kind: n for kind, n in zip([*LEAK_PATTERNS, "vault"], row[1:], strict=True) if n}:
                 record(schema, table, column, relation, found)
-        probes: dict[dt.datetime | None, str] = {None: "vault_values"}
-        for since in sorted({(vault_checked or {}).get(f"{s}.{t}") for s, t, _ in kept} - {None}):
+        # Kept rows passed the patterns when they were scanned, so a vault value the patterns match (an email,
+        # a phone number, an IP address) cannot be in them: they are matched against the other values only (the
+        # handles and addresses). Those sort into a narrow range, and DuckDB skips the row groups of a column
+        # whose min/max lies outside a probe's: at SF10 the analysts' kept rows took 3.1-3.8 s against a
+        # night's 2,424 vaulted values and 0.4 s against a narrow set of the same size.
+        unmatched = " and ".join(f"not regexp_matches(clear_value, {_literal(p)})" for p in LEAK_PATTERNS.values())
+        probes: dict[dt.datetime | None, str] = {}
+        for since in sorted(
+            {(vault_checked or {}).get(f"{s}.{t}") for s, t, _ in kept}, key=lambda d: (d is not None, d)
+        ):
             probes[since] = name = f"vault_values_{len(probes)}"
+            newer = "" if since is None else "and vaulted_at > ?"
             con.execute(
-                f"create temp table {name} as select clear_value from vault_values where vaulted_at > ?", [since]
+                f"create temp table {name} as select clear_value from vault_values where {unmatched} {newer}",
+                [] if since is None else [since],
             )
         empty = {name for name in probes.values() if not con.execute(f"select count(*) from {name}").fetchone()[0]}
         for schema, table, column in kept:
