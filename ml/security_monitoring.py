@@ -125,12 +125,24 @@ def _windows(events: pd.DataFrame, detector: Detector) -> pd.DataFrame:
     if detector.event_log == "login_events":
         other = "account_id" if detector.source_column == "ip_address_token" else "ip_address_token"
         frame = frame.assign(failed=~frame["is_successful"].astype(bool))
-        out = frame.groupby(keys, sort=True).agg(
+        grouped = frame.groupby(keys, sort=True)
+        # Nearly every window holds a single sign-in, where the distinct count is the count of values: the
+        # distinct values are counted only in the windows holding more (SF10: 1.93M sign-ins in 1.93M
+        # windows; counting distinct values in every window took a third of the detector's time).
+        out = grouped.agg(
             events=("event_id", "size"),
             failures=("failed", "sum"),
-            distinct_accounts=("account_id", "nunique"),
-            distinct_sources=(other, "nunique"),
+            distinct_accounts=("account_id", "count"),
+            distinct_sources=(other, "count"),
         )
+        shared = grouped["event_id"].transform("size").to_numpy() > 1
+        if shared.any():
+            distinct = (
+                frame[shared]
+                .groupby(keys, sort=True)
+                .agg(distinct_accounts=("account_id", "nunique"), distinct_sources=(other, "nunique"))
+            )
+            out.loc[distinct.index, ["distinct_accounts", "distinct_sources"]] = distinct.to_numpy()
         out["rows_returned"] = np.nan
         out["exports"] = np.nan
     else:
