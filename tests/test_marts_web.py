@@ -21,6 +21,7 @@ import duckdb
 from futuremart.settings import DBT_PROJECT_DIR
 from ingestion.contracts import load_contracts
 from ingestion.raw_loader import landed_files
+from orchestration.partitions import late_arrival_days
 
 WEB_MARTS = ("fct_web_events", "fct_sessions", "agg_funnel_daily", "agg_product_views_daily", "agg_kpis_hourly")
 SESSION_GAP_SECONDS = 30 * 60
@@ -298,11 +299,13 @@ def test_the_incremental_clickstream_staging_takes_a_reexport_and_equals_its_def
         assert con.execute(f"select count(*), sum(hash(s)) from ({staged}) as s").fetchone() == before
 
 
-def _dbt_test_failures(built, warehouse: Path, target: Path, window: dict[str, str]) -> dict[str, int]:
-    """Failing rows per test of fct_web_events on ``warehouse``, for a run whose window reaches dbt as
-    Dagster passes it (environment variables)."""
+def _dbt_test_failures(
+    built, warehouse: Path, target: Path, window: dict[str, str], model: str = "fct_web_events"
+) -> dict[str, int]:
+    """Failing rows per test of ``model`` on ``warehouse``, for a run whose window reaches dbt as Dagster
+    passes it (environment variables)."""
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "fct_web_events"]
+        [str(Path(sys.executable).with_name("dbt")), "test", "--select", model]
         + ["--profiles-dir", ".", "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR,
         env={**os.environ, **built.settings.dbt_env(), "FUTUREMART_WAREHOUSE_PATH": str(warehouse), **window},
@@ -339,3 +342,42 @@ def test_a_windowed_run_tests_its_days_and_still_catches_a_key_repeated_from_an_
     assert windowed[unique] == 1 and windowed[channel] == 0, windowed
     everything = _dbt_test_failures(built, copy, tmp_path / "whole", dict.fromkeys(day, ""))
     assert everything[unique] == 1 and everything[channel] == 1, everything
+
+
+def test_a_windowed_run_tests_the_sessions_reaching_into_its_days(built, tmp_path):
+    """fct_sessions' tests check the sessions that overlap the days a run rebuilt
+    (``meta.run_window_end_column``): one started the day before the first rebuilt day and ending in it is
+    tested with them, one ended before them is not; ``unique`` still reads an older day's copy of a key."""
+    copy = tmp_path / built.settings.warehouse_path.name
+    shutil.copy(built.settings.warehouse_path, copy)
+    last = built.settings.end_date
+    first_rebuilt = last - dt.timedelta(days=late_arrival_days())
+    with duckdb.connect(str(copy)) as con:
+        # A session of the day before the window made to run past midnight into it.
+        crossing = con.execute(
+            "select min(session_key) from marts.fct_sessions where session_date = ?",
+            [first_rebuilt - dt.timedelta(days=1)],
+        ).fetchone()[0]
+        con.execute(
+            "update marts.fct_sessions set channel = 'kiosk', session_ended_at = cast(? as timestamp) "
+            "+ interval 10 minute where session_key = ?",
+            [first_rebuilt, crossing],
+        )
+        ended_before, repeated = con.execute(
+            "select min(session_key), max(session_key) from marts.fct_sessions where session_ended_at < ?",
+            [first_rebuilt - dt.timedelta(days=1)],
+        ).fetchone()
+        con.execute("update marts.fct_sessions set channel = 'phone' where session_key = ?", [ended_before])
+        con.execute(
+            "insert into marts.fct_sessions select * replace (cast(? as date) as session_date, "
+            "cast(? as timestamp) as session_started_at, cast(? as timestamp) as session_ended_at, "
+            "0 as duration_seconds) from marts.fct_sessions where session_key = ?",
+            [last, last, last, repeated],
+        )
+    unique, channel = "unique_fct_sessions_session_key", "accepted_values_fct_sessions_channel__web__app"
+
+    day = {"FUTUREMART_RUN_MIN_DATE": last.isoformat(), "FUTUREMART_RUN_MAX_DATE": last.isoformat()}
+    windowed = _dbt_test_failures(built, copy, tmp_path / "windowed", day, "fct_sessions")
+    assert windowed[unique] == 1 and windowed[channel] == 1, windowed
+    everything = _dbt_test_failures(built, copy, tmp_path / "whole", dict.fromkeys(day, ""), "fct_sessions")
+    assert everything[unique] == 1 and everything[channel] == 2, everything

@@ -10,6 +10,11 @@
     rows at SF1, the clickstream's events): a nightly run would otherwise re-test the whole history to add
     one day.
 
+    A model whose rows span time (a session from its start day to its last event) also names
+    `run_window_end_column`, the timestamp a row ends at: a row is in the window when it overlaps it (ends on
+    or after the window's first day, starts on or before its last), so a session started the day before and
+    running into the window is tested with the window's.
+
     dbt's own get_where_subquery (the `where` test config), overridden for the `dbt` namespace, which
     looks in the root project first; a test's `where` still applies. The relation gets an explicit alias:
     Spark would read `from t where (c)` as t aliased `where` with a column list. -#}
@@ -25,7 +30,9 @@
         {#- The days the run rebuilt (incremental_window), late rows' days included. -#}
         {%- set min_date, max_date = rebuild_window_start(), run_window_bound('max_date') -%}
         {%- if min_date is not none or max_date is not none -%}
-            {%- set in_window = window_column ~ " >= cast('" ~ (min_date or '1900-01-01') ~ "' as date) and "
+            {%- set end_column = run_window_column_of_tested_model('run_window_end_column') or window_column -%}
+            {%- set starts_from = "' as timestamp)" if end_column != window_column else "' as date)" -%}
+            {%- set in_window = end_column ~ " >= cast('" ~ (min_date or '1900-01-01') ~ starts_from ~ " and "
                 ~ window_column ~ " <= cast('" ~ (max_date or '2999-12-31') ~ "' as date)" -%}
             {%- set key = unique_test_column() -%}
             {%- if key and key != window_column -%}
@@ -47,10 +54,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro run_window_column_of_tested_model() -%}
+{#- A run-window setting (`run_window_column` unless named) of the model the test being compiled is attached
+    to, or none. -#}
+{% macro run_window_column_of_tested_model(setting='run_window_column') -%}
     {%- set attached = model.get('attached_node') if model is mapping else none -%}
     {%- if execute and attached and attached in graph.nodes -%}
-        {%- do return((graph.nodes[attached].config.meta or {}).get('run_window_column')) -%}
+        {%- do return((graph.nodes[attached].config.meta or {}).get(setting)) -%}
     {%- endif -%}
     {%- do return(none) -%}
 {%- endmacro %}
