@@ -75,13 +75,14 @@ summary { cursor: pointer; }
 """
 
 
-def data_docs_dir(settings: Settings) -> Path:
-    return settings.reports_dir / "data_docs"
+def data_docs_page(settings: Settings) -> Path:
+    """Where the Data Docs page is written: ``<reports>/data_docs/index.html``."""
+    return settings.reports_dir / "data_docs" / "index.html"
 
 
 @functools.cache
 def _template() -> Template:
-    # Compiled once per process: the page is rebuilt after every suite of a run (~45 a night).
+    # Compiled once per process: a run rebuilds the page after each of its suite steps.
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     return env.from_string(TEMPLATE)
 
@@ -102,7 +103,7 @@ def build_data_docs(settings: Settings) -> Path:
         scale=settings.scale_factor,
         written=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     )
-    out = data_docs_dir(settings) / "index.html"
+    out = data_docs_page(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(html)

@@ -4,12 +4,14 @@ Each step writes its result files and rebuilds the Data Docs page (``<reports>/d
 page always shows the latest result of each suite.
 """
 
-from typing import NamedTuple
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import dagster as dg
 
 from expectations.contract_suites import suite_name
-from expectations.data_docs import build_data_docs, data_docs_dir
+from expectations.data_docs import build_data_docs, data_docs_page
 from expectations.runner import SuiteResult, suite_docs, validate_table, write_result
 from ingestion.contracts import EntityContract, load_contracts
 from orchestration.partitions import rebuilt_window, run_window
@@ -26,7 +28,6 @@ def check_result(
     """Write the result file and turn a suite result into the check's result; the step rebuilds the Data
     Docs once after its suites."""
     path = write_result(result, futuremart.settings)
-    docs = data_docs_dir(futuremart.settings) / "index.html"
     return dg.AssetCheckResult(
         asset_key=check_key.asset_key,
         check_name=check_key.name,
@@ -47,9 +48,37 @@ def check_result(
             "note": result.note,
             "seconds": result.seconds,
             "result_file": dg.MetadataValue.path(str(path)),
-            "data_docs": dg.MetadataValue.path(str(docs)),
+            "data_docs": dg.MetadataValue.path(str(data_docs_page(futuremart.settings))),
         },
     )
+
+
+class SuiteRun(NamedTuple):
+    """A suite to validate and the arguments of :func:`expectations.runner.validate_table` it takes."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+def run_suites(
+    context: dg.AssetCheckExecutionContext,
+    futuremart: FutureMartResource,
+    suites: Mapping[dg.AssetCheckKey, SuiteRun],
+    severity: dg.AssetCheckSeverity,
+    as_of: dt.date | None,
+) -> Iterator[dg.AssetCheckResult]:
+    """Validate the suites of the checks the run selected, on one warehouse connection (the run's own
+    writable one: DuckDB refuses a read-only one beside it in the same process), and rebuild the Data Docs
+    once after them, even when one fails to run. Freshness is judged as of ``as_of``, the run's last day: a
+    backfill up to day D cannot know the days after it."""
+    selected = [(key, suite) for key, suite in suites.items() if key in context.selected_asset_check_keys]
+    try:
+        with futuremart.warehouse() as con:
+            for key, suite in selected:
+                result = validate_table(con, suite.name, settings=futuremart.settings, as_of=as_of, **suite.arguments)
+                yield check_result(result, futuremart, severity, key)
+    finally:
+        build_data_docs(futuremart.settings)
 
 
 def raw_check_key(contract: EntityContract) -> dg.AssetCheckKey:
@@ -76,23 +105,9 @@ def build_raw_checks(contracts: list[EntityContract]) -> dg.AssetChecksDefinitio
 
     @dg.multi_asset_check(name=RAW_SUITES_STEP, specs=specs, can_subset=True)
     def _check(context: dg.AssetCheckExecutionContext, futuremart: FutureMartResource):
-        # The run's own writable connection: DuckDB refuses a read-only one beside it in the same process.
-        # Freshness as of the run's last day: a backfill up to day D cannot know the days after it.
         window = run_window(context.run.tags)
-        selected = [c for c in contracts if raw_check_key(c) in context.selected_asset_check_keys]
-        try:
-            with futuremart.warehouse() as con:
-                for contract in selected:
-                    result = validate_table(
-                        con,
-                        suite_name(contract),
-                        run_id=context.run.run_id,
-                        settings=futuremart.settings,
-                        as_of=window[1] if window else None,
-                    )
-                    yield check_result(result, futuremart, dg.AssetCheckSeverity.ERROR, raw_check_key(contract))
-        finally:
-            build_data_docs(futuremart.settings)
+        suites = {raw_check_key(c): SuiteRun(suite_name(c), {"run_id": context.run.run_id}) for c in contracts}
+        yield from run_suites(context, futuremart, suites, dg.AssetCheckSeverity.ERROR, window[1] if window else None)
 
     return _check
 
@@ -135,21 +150,9 @@ def build_mart_checks(suites: list[MartSuite]) -> dg.AssetChecksDefinition:
         # A partitioned run validates its days (late rows' days included): the runs that built the other days
         # validated them, and what a night changes in them is left to dbt's tests (see expectations.runner).
         # A run without partitions validates everything.
-        run_days = run_window(context.run.tags)
-        selected = [s for s in suites if s.check_key in context.selected_asset_check_keys]
-        try:
-            with futuremart.warehouse() as con:
-                for suite in selected:
-                    result = validate_table(
-                        con,
-                        suite.name,
-                        window=rebuilt_window(context.run.tags) if suite.partition_column else None,
-                        settings=futuremart.settings,
-                        as_of=run_days[1] if run_days else None,
-                    )
-                    yield check_result(result, futuremart, dg.AssetCheckSeverity.WARN, suite.check_key)
-        finally:
-            build_data_docs(futuremart.settings)
+        run_days, rebuilt = run_window(context.run.tags), rebuilt_window(context.run.tags)
+        runs = {s.check_key: SuiteRun(s.name, {"window": rebuilt if s.partition_column else None}) for s in suites}
+        yield from run_suites(context, futuremart, runs, dg.AssetCheckSeverity.WARN, run_days[1] if run_days else None)
 
     return _check
 
