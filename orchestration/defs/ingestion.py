@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from collections.abc import Collection
 
 import dagster as dg
 
@@ -146,8 +147,15 @@ def raw_check_specs(contract: EntityContract) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def load_results(contract: EntityContract, result: EntityLoad, dates: tuple[dt.date, dt.date] | None, total_rows: int):
-    """The materialization of one raw table and its two checks, from its load."""
+def load_results(
+    contract: EntityContract,
+    result: EntityLoad,
+    dates: tuple[dt.date, dt.date] | None,
+    total_rows: int,
+    checks: Collection[str] = (FILES_CONFORM_CHECK, RECONCILES_CHECK),
+):
+    """The materialization of one raw table and those of its two checks named in ``checks`` (the ones the run
+    selected: the UI lets a run select a table without its checks), from its load."""
     key = raw_key(contract)
     statuses: dict[str, int] = {}
     for f in result.files:
@@ -171,27 +179,29 @@ def load_results(contract: EntityContract, result: EntityLoad, dates: tuple[dt.d
             "columns_added": ", ".join(sorted({c for f in loaded for c in f.columns_added})) or "none",
         },
     )
-    yield dg.AssetCheckResult(
-        asset_key=key,
-        check_name=FILES_CONFORM_CHECK,
-        passed=not result.rejected,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "files_rejected": len(result.rejected),
-            "rows_in_rejected_files": sum(f.rows_in for f in result.rejected),
-            "messages": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in result.rejected) or "none"),
-        },
-    )
-    yield dg.AssetCheckResult(
-        asset_key=key,
-        check_name=RECONCILES_CHECK,
-        passed=not unreconciled,
-        metadata={
-            "files_loaded": len(loaded),
-            "files_rejected": len(result.rejected),
-            "unreconciled_files": ", ".join(unreconciled) or "none",
-        },
-    )
+    if FILES_CONFORM_CHECK in checks:
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=FILES_CONFORM_CHECK,
+            passed=not result.rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "files_rejected": len(result.rejected),
+                "rows_in_rejected_files": sum(f.rows_in for f in result.rejected),
+                "messages": dg.MetadataValue.md("\n".join(f"- {f.message}" for f in result.rejected) or "none"),
+            },
+        )
+    if RECONCILES_CHECK in checks:
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=RECONCILES_CHECK,
+            passed=not unreconciled,
+            metadata={
+                "files_loaded": len(loaded),
+                "files_rejected": len(result.rejected),
+                "unreconciled_files": ", ".join(unreconciled) or "none",
+            },
+        )
 
 
 def build_raw_loads(name: str, contracts: list[EntityContract], partitioned: bool) -> dg.AssetsDefinition:
@@ -229,12 +239,8 @@ def build_raw_loads(name: str, contracts: list[EntityContract], partitioned: boo
                 total_rows = con.execute(f"select count(*) from raw.{contract.raw_table}").fetchone()[0]
                 for rejected in result.rejected:
                     context.log.warning(rejected.message)
-                for event in load_results(contract, result, dates, total_rows):
-                    # A run may select a table without its checks (the UI allows it).
-                    if isinstance(event, dg.MaterializeResult) or (
-                        dg.AssetCheckKey(raw_key(contract), event.check_name) in context.selected_asset_check_keys
-                    ):
-                        yield event
+                checks = {k.name for k in context.selected_asset_check_keys if k.asset_key == raw_key(contract)}
+                yield from load_results(contract, result, dates, total_rows, checks)
 
     return _load
 
