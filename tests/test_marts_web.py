@@ -367,6 +367,7 @@ def test_a_windowed_run_tests_the_sessions_reaching_into_its_days(built, tmp_pat
             "select min(session_key), max(session_key) from marts.fct_sessions where session_ended_at < ?",
             [first_rebuilt - dt.timedelta(days=1)],
         ).fetchone()
+        # Another bad value than the crossing session's: accepted_values counts failing values, not rows.
         con.execute("update marts.fct_sessions set channel = 'phone' where session_key = ?", [ended_before])
         con.execute(
             "insert into marts.fct_sessions select * replace (cast(? as date) as session_date, "
